@@ -1,0 +1,34 @@
+package dev.mclease.crd;
+
+/**
+ * Condition types and reasons the controller writes into {@code status.conditions}. Reasons are CamelCase;
+ * the message beside each says what to do.
+ */
+public final class Conditions {
+
+  /** True while this cluster's candidate holds the global lock and its heartbeat is being confirmed. */
+  public static final String LEADER = "Leader";
+  /** True while the controller can reach and renew in the global lock backend. */
+  public static final String BACKEND_REACHABLE = "BackendReachable";
+  /** True while the local candidate's heartbeat keeps changing within leaseDurationSeconds. */
+  public static final String CANDIDATE_ALIVE = "CandidateAlive";
+
+  public static final String TRUE = "True";
+  public static final String FALSE = "False";
+  public static final String UNKNOWN = "Unknown";
+
+  // Reasons
+  public static final String REASON_ACQUIRED = "GlobalLockAcquired";
+  public static final String REASON_HELD_ELSEWHERE = "GlobalLockHeldElsewhere";
+  public static final String REASON_RELEASED = "Released";
+  public static final String REASON_NO_CANDIDATE = "NoCandidate";
+  public static final String REASON_HEARTBEATING = "Heartbeating";
+  public static final String REASON_HEARTBEAT_EXPIRED = "HeartbeatExpired";
+  public static final String REASON_BACKEND_OK = "BackendOK";
+  public static final String REASON_BACKEND_UNREACHABLE = "BackendUnreachable";
+  public static final String REASON_MALFORMED_BACKEND_VALUE = "MalformedBackendValue";
+  public static final String REASON_INVALID_SPEC = "InvalidSpec";
+
+  private Conditions() {
+  }
+}
