@@ -1,0 +1,51 @@
+package dev.mclease.testbed.cli;
+
+import dev.mclease.testbed.fleet.Fleet;
+import dev.mclease.testbed.fleet.Timings;
+import picocli.CommandLine.Option;
+
+/** Options shared by every command that brings up a fleet. */
+final class FleetOptions {
+
+  @Option(names = "--clusters", defaultValue = "3", description = "Number of clusters (default: ${DEFAULT-VALUE}).")
+  int clusters;
+
+  @Option(names = "--etcd-members", defaultValue = "1", description = "etcd members, 1 or 3 (default: ${DEFAULT-VALUE}).")
+  int etcdMembers;
+
+  @Option(names = "--k3s", description = "Use k3s clusters via Testcontainers (needs a Docker engine).")
+  boolean k3s;
+
+  @Option(names = "--timings", defaultValue = "fast",
+      description = "fast (L=2s D=1.5s R=0.2s G=3s) or default (L=15s D=10s R=2s G=20s). Default: ${DEFAULT-VALUE}.")
+  String timings;
+
+  @Option(names = "--backend", defaultValue = "etcd", description = "Global lock backend (default: ${DEFAULT-VALUE}).")
+  String backend;
+
+  Timings timings() {
+    return switch (timings) {
+      case "fast" -> Timings.fast();
+      case "default" -> Timings.defaults();
+      default -> throw new IllegalArgumentException("--timings must be 'fast' or 'default', not '" + timings + "'");
+    };
+  }
+
+  Fleet.Builder builder(int candidatesPerCluster) {
+    if (!"etcd".equals(backend)) {
+      throw new IllegalArgumentException("backend '" + backend + "' is not available in this build; use --backend etcd");
+    }
+    if (clusters < 1 || clusters > 9) {
+      throw new IllegalArgumentException("--clusters must be between 1 and 9, not " + clusters);
+    }
+    if (etcdMembers != 1 && etcdMembers != 3) {
+      throw new IllegalArgumentException("--etcd-members must be 1 or 3, not " + etcdMembers);
+    }
+    return Fleet.builder()
+        .clusterCount(clusters)
+        .etcdMembers(etcdMembers)
+        .clusterKind(k3s ? "k3s" : "embedded")
+        .candidatesPerCluster(candidatesPerCluster)
+        .timings(timings());
+  }
+}

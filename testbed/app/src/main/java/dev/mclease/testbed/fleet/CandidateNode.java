@@ -1,0 +1,267 @@
+package dev.mclease.testbed.fleet;
+
+import dev.mclease.client.MultiClusterLeaseLock;
+import dev.mclease.testbed.cluster.Cluster;
+import dev.mclease.testbed.fault.TcpProxy;
+import dev.mclease.testbed.history.History;
+import dev.mclease.testbed.time.SkewableClock;
+import dev.mclease.testbed.time.SkewableNanoTime;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One candidate replica: a fabric8 {@link LeaderElector} with a {@link MultiClusterLeaseLock}, talking to its
+ * cluster's API server through its own {@link TcpProxy}, campaigning again after each loss, and recording
+ * every leadership start, confirmation and stop into the fleet's {@link History}.
+ */
+public final class CandidateNode implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CandidateNode.class);
+
+  private final String identity;
+  private final String clusterName;
+  private final Cluster cluster;
+  private final String namespace;
+  private final String leaseName;
+  private final Timings timings;
+  private final History history;
+  private final TcpProxy apiProxy;
+  private final SkewableClock clock = SkewableClock.system();
+  private final SkewableNanoTime nanoTime = SkewableNanoTime.system();
+  private final Consumer<CandidateNode> onChange;
+
+  private final AtomicBoolean running = new AtomicBoolean();
+  private final AtomicBoolean leading = new AtomicBoolean();
+  private final AtomicLong lastRecordedValidUntil = new AtomicLong(Long.MIN_VALUE);
+  private volatile ScheduledExecutorService recorder;
+  private volatile KubernetesClient client;
+  private volatile MultiClusterLeaseLock lock;
+  private volatile GatedLock gate;
+  private volatile CompletableFuture<?> election;
+  private volatile long token = -1;
+
+  CandidateNode(String identity, String clusterName, Cluster cluster, String namespace, String leaseName,
+      Timings timings, History history, Consumer<CandidateNode> onChange) {
+    this.identity = identity;
+    this.clusterName = clusterName;
+    this.cluster = cluster;
+    this.namespace = namespace;
+    this.leaseName = leaseName;
+    this.timings = timings;
+    this.history = history;
+    this.onChange = onChange;
+    this.apiProxy = TcpProxy.start(identity + "->api", cluster.apiServer().getHost(), cluster.apiServer().getPort());
+  }
+
+  public String identity() {
+    return identity;
+  }
+
+  public String clusterName() {
+    return clusterName;
+  }
+
+  /** The proxy on this candidate's link to its API server, for partitions and latency. */
+  public TcpProxy apiLink() {
+    return apiProxy;
+  }
+
+  public SkewableClock clock() {
+    return clock;
+  }
+
+  public SkewableNanoTime nanoTime() {
+    return nanoTime;
+  }
+
+  public boolean isRunning() {
+    return running.get();
+  }
+
+  public boolean isPaused() {
+    GatedLock g = gate;
+    return g != null && g.isPaused();
+  }
+
+  /** Whether this candidate counts itself leader right now, by its lock's own monotonic judgement. */
+  public boolean isLeader() {
+    MultiClusterLeaseLock l = lock;
+    return running.get() && !isPaused() && l != null && l.isLeader();
+  }
+
+  /** The fencing token of the current leadership, or -1. */
+  public long fencingToken() {
+    MultiClusterLeaseLock l = lock;
+    return l == null ? -1 : l.fencingToken().orElse(-1);
+  }
+
+  public MultiClusterLeaseLock lock() {
+    return lock;
+  }
+
+  /** Starts campaigning (a new process: fresh client, fresh lock, no memory of earlier heartbeats). */
+  public synchronized void start() {
+    if (!running.compareAndSet(false, true)) {
+      return;
+    }
+    client = cluster.newClient(apiProxy.uri(cluster.apiServer().getScheme()));
+    lock = MultiClusterLeaseLock.builder(namespace, leaseName, identity)
+        .leaseDuration(timings.leaseDuration())
+        .renewDeadline(timings.renewDeadline())
+        .retryPeriod(timings.retryPeriod())
+        .clock(clock)
+        .nanoTime(nanoTime)
+        .build();
+    gate = new GatedLock(lock);
+    recorder = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, identity + "-recorder");
+      t.setDaemon(true);
+      return t;
+    });
+    recorder.scheduleWithFixedDelay(this::recordConfirmation, 0, 20, TimeUnit.MILLISECONDS);
+    campaign();
+  }
+
+  private void campaign() {
+    if (!running.get()) {
+      return;
+    }
+    LeaderElectionConfig config = new LeaderElectionConfigBuilder()
+        .withName(leaseName)
+        .withLock(gate)
+        .withLeaseDuration(timings.leaseDuration())
+        .withRenewDeadline(timings.renewDeadline())
+        .withRetryPeriod(timings.retryPeriod())
+        .withReleaseOnCancel(true)
+        .withLeaderCallbacks(new LeaderCallbacks(this::startedLeading, this::stoppedLeading, leader -> { }))
+        .build();
+    LeaderElector elector = client.leaderElector().withConfig(config).build();
+    CompletableFuture<?> future = elector.start();
+    election = future;
+    // fabric8's elector does not campaign again after a loss; a real replica would, so we do.
+    future.whenComplete((v, t) -> {
+      if (running.get() && election == future) {
+        campaign();
+      }
+    });
+  }
+
+  private void startedLeading() {
+    if (!running.get() || gate.isPaused()) {
+      return;
+    }
+    token = fencingToken();
+    leading.set(true);
+    history.start(identity, clusterName, token);
+    recordConfirmation();
+    LOG.info("{} in {} started leading (token {})", identity, clusterName, token);
+    onChange.accept(this);
+  }
+
+  private void stoppedLeading() {
+    if (leading.compareAndSet(true, false)) {
+      history.stop(identity, clusterName);
+      LOG.info("{} in {} stopped leading", identity, clusterName);
+      onChange.accept(this);
+    }
+  }
+
+  /** Records the lock's own deadline, converted to the history's time base, whenever it moves. */
+  private void recordConfirmation() {
+    try {
+      MultiClusterLeaseLock l = lock;
+      if (!leading.get() || l == null || isPaused() || !running.get()) {
+        return;
+      }
+      long validUntil = l.validUntilNanos();
+      if (validUntil == Long.MIN_VALUE || validUntil == lastRecordedValidUntil.get()) {
+        return;
+      }
+      lastRecordedValidUntil.set(validUntil);
+      long remaining = validUntil - nanoTime.getAsLong();
+      history.confirmed(identity, clusterName, token, history.nanoTime() + remaining);
+    } catch (RuntimeException e) {
+      LOG.debug("recording confirmation of {} failed", identity, e);
+    }
+  }
+
+  /** Freezes the election thread at its next lock call, as SIGSTOP would; leadership runs out on its own. */
+  public void pause() {
+    GatedLock g = gate;
+    if (g != null) {
+      g.pause();
+    }
+  }
+
+  public void resume() {
+    GatedLock g = gate;
+    if (g != null) {
+      g.resume();
+    }
+  }
+
+  /** Leaves the election gracefully: fabric8 releases the lock (spec.holderIdentity = ""). */
+  public synchronized void release() {
+    if (!running.compareAndSet(true, false)) {
+      return;
+    }
+    CompletableFuture<?> f = election;
+    if (f != null) {
+      f.cancel(true);
+    }
+    stoppedLeading();
+    shutdownResources();
+  }
+
+  /** Dies without a word: no release, no further heartbeats; the lease runs out after L. */
+  public synchronized void kill() {
+    if (!running.compareAndSet(true, false)) {
+      return;
+    }
+    gate.kill();
+    CompletableFuture<?> f = election;
+    if (f != null) {
+      f.cancel(true);
+    }
+    stoppedLeading();
+    shutdownResources();
+  }
+
+  private void shutdownResources() {
+    ScheduledExecutorService r = recorder;
+    if (r != null) {
+      r.shutdownNow();
+    }
+    MultiClusterLeaseLock l = lock;
+    if (l != null) {
+      l.close();
+    }
+    KubernetesClient c = client;
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    kill();
+    apiProxy.close();
+  }
+
+  @Override
+  public String toString() {
+    return clusterName + "/" + identity;
+  }
+}

@@ -1,0 +1,143 @@
+package dev.mclease.testbed.fleet;
+
+import dev.mclease.controller.ControllerConfig;
+import dev.mclease.controller.ElectionController;
+import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
+import dev.mclease.controller.backend.etcd.EtcdLockBackend;
+import dev.mclease.testbed.cluster.Cluster;
+import dev.mclease.testbed.etcd.EtcdCluster;
+import dev.mclease.testbed.fault.TcpProxy;
+import dev.mclease.testbed.time.SkewableClock;
+import dev.mclease.testbed.time.SkewableNanoTime;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One cluster's election controller as the testbed runs it: in-process, reaching its API server and every etcd
+ * member through its own {@link TcpProxy}s so that each link can be cut on its own.
+ */
+public final class ControllerNode implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ControllerNode.class);
+
+  private final String clusterName;
+  private final Cluster cluster;
+  private final Timings timings;
+  private final TcpProxy apiProxy;
+  private final List<TcpProxy> etcdProxies = new ArrayList<>();
+  private final SkewableClock clock = SkewableClock.system();
+  private final SkewableNanoTime nanoTime = SkewableNanoTime.system();
+  private final MeterRegistry registry = new SimpleMeterRegistry();
+  private volatile KubernetesClient client;
+  private volatile EtcdLockBackend backend;
+  private volatile ElectionController controller;
+
+  ControllerNode(String clusterName, Cluster cluster, EtcdCluster etcd, Timings timings) {
+    this.clusterName = clusterName;
+    this.cluster = cluster;
+    this.timings = timings;
+    this.apiProxy = TcpProxy.start(clusterName + "-controller->api", cluster.apiServer().getHost(),
+        cluster.apiServer().getPort());
+    for (int i = 0; i < etcd.endpoints().size(); i++) {
+      URI member = URI.create(etcd.endpoints().get(i));
+      etcdProxies.add(TcpProxy.start(clusterName + "-controller->etcd" + i, member.getHost(), member.getPort()));
+    }
+  }
+
+  public String clusterName() {
+    return clusterName;
+  }
+
+  /** The controller's link to its own API server. */
+  public TcpProxy apiLink() {
+    return apiProxy;
+  }
+
+  /** The controller's links to the etcd members, one proxy per member. */
+  public List<TcpProxy> etcdLinks() {
+    return etcdProxies;
+  }
+
+  public SkewableClock clock() {
+    return clock;
+  }
+
+  public SkewableNanoTime nanoTime() {
+    return nanoTime;
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public boolean isRunning() {
+    return controller != null;
+  }
+
+  /** The controller configuration this node runs with. */
+  public ControllerConfig config() {
+    return ControllerConfig.builder(clusterName)
+        .candidateRenewDeadline(timings.renewDeadline())
+        .candidateRetryPeriod(timings.retryPeriod())
+        .backendTtl(timings.backendTtl())
+        .backendRenewInterval(timings.backendRenewInterval())
+        .safetyMargin(timings.safetyMargin())
+        .build();
+  }
+
+  /** Starts a fresh controller process: new API client, new backend session. */
+  public synchronized void start() {
+    if (controller != null) {
+      return;
+    }
+    List<String> endpoints = etcdProxies.stream().map(p -> p.uri("http").toString()).toList();
+    client = cluster.newClient(apiProxy.uri(cluster.apiServer().getScheme()));
+    backend = EtcdLockBackend.connect(EtcdBackendConfig.builder(endpoints)
+        .ttl(timings.backendTtl())
+        .renewInterval(timings.backendRenewInterval())
+        .build(), nanoTime);
+    ElectionController c = new ElectionController(client, backend, config(), clock, nanoTime, registry);
+    c.start();
+    controller = c;
+    LOG.info("controller of {} started ({})", clusterName, timings);
+  }
+
+  /**
+   * Crashes the controller: its connections are cut first so that nothing is released or revoked on the way
+   * down, exactly as when a process or node dies. Its backend session expires after G.
+   */
+  public synchronized void kill() {
+    if (controller == null) {
+      return;
+    }
+    etcdProxies.forEach(TcpProxy::partition);
+    apiProxy.partition();
+    try {
+      controller.close();
+      backend.close();
+      client.close();
+    } catch (RuntimeException e) {
+      LOG.debug("closing a killed controller", e);
+    } finally {
+      controller = null;
+      backend = null;
+      client = null;
+      etcdProxies.forEach(TcpProxy::heal);
+      apiProxy.heal();
+    }
+    LOG.info("controller of {} killed", clusterName);
+  }
+
+  @Override
+  public void close() {
+    kill();
+    apiProxy.close();
+    etcdProxies.forEach(TcpProxy::close);
+  }
+}

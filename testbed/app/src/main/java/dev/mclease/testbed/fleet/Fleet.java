@@ -1,0 +1,238 @@
+package dev.mclease.testbed.fleet;
+
+import dev.mclease.testbed.cluster.Cluster;
+import dev.mclease.testbed.cluster.ClusterProvider;
+import dev.mclease.testbed.etcd.EtcdCluster;
+import dev.mclease.testbed.etcd.EtcdProvider;
+import dev.mclease.testbed.history.History;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A whole multi-cluster election on one machine: N clusters, a shared etcd, one election controller per cluster
+ * and K candidates per cluster, every link behind a proxy that faults can cut, every leadership change recorded
+ * in one {@link History}.
+ */
+public final class Fleet implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Fleet.class);
+
+  private final Builder spec;
+  private final ClusterProvider provider;
+  private final EtcdCluster etcd;
+  private final History history;
+  private final Map<String, ClusterNode> nodes = new LinkedHashMap<>();
+  private final List<Consumer<CandidateNode>> listeners = new CopyOnWriteArrayList<>();
+
+  private Fleet(Builder spec) {
+    this.spec = spec;
+    this.history = spec.history != null ? spec.history : new History();
+    this.provider = ClusterProvider.create(spec.clusterKind);
+    EtcdCluster startedEtcd = null;
+    try {
+      startedEtcd = spec.etcdEndpoints.isEmpty() ? EtcdProvider.start(spec.etcdMembers)
+          : EtcdProvider.external(spec.etcdEndpoints);
+      this.etcd = startedEtcd;
+      for (String name : spec.clusters) {
+        Cluster cluster = provider.start(name);
+        ControllerNode controller = new ControllerNode(name, cluster, etcd, spec.timings);
+        List<CandidateNode> candidates = new ArrayList<>();
+        for (int i = 1; i <= spec.candidatesPerCluster; i++) {
+          candidates.add(new CandidateNode(name + "-" + i, name, cluster, spec.namespace, spec.leaseName,
+              spec.timings, history, this::candidateChanged));
+        }
+        nodes.put(name, new ClusterNode(name, cluster, controller, candidates));
+      }
+    } catch (RuntimeException e) {
+      nodes.values().forEach(ClusterNode::close);
+      provider.close();
+      if (startedEtcd != null) {
+        startedEtcd.close();
+      }
+      throw e;
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Starts every controller, then every candidate. */
+  public Fleet start() {
+    nodes.values().forEach(n -> n.controller().start());
+    nodes.values().forEach(n -> n.candidates().forEach(CandidateNode::start));
+    return this;
+  }
+
+  private void candidateChanged(CandidateNode candidate) {
+    listeners.forEach(l -> l.accept(candidate));
+  }
+
+  /** Called (on an election thread) whenever a candidate starts or stops leading. */
+  public void onLeadershipChange(Consumer<CandidateNode> listener) {
+    listeners.add(listener);
+  }
+
+  public History history() {
+    return history;
+  }
+
+  public EtcdCluster etcd() {
+    return etcd;
+  }
+
+  public Timings timings() {
+    return spec.timings;
+  }
+
+  public String namespace() {
+    return spec.namespace;
+  }
+
+  public String leaseName() {
+    return spec.leaseName;
+  }
+
+  public List<String> clusterNames() {
+    return List.copyOf(nodes.keySet());
+  }
+
+  public ClusterNode cluster(String name) {
+    ClusterNode node = nodes.get(name);
+    if (node == null) {
+      throw new IllegalArgumentException("no cluster '" + name + "' in this fleet; clusters: " + nodes.keySet());
+    }
+    return node;
+  }
+
+  public List<ClusterNode> clusters() {
+    return List.copyOf(nodes.values());
+  }
+
+  public List<CandidateNode> candidates() {
+    List<CandidateNode> all = new ArrayList<>();
+    nodes.values().forEach(n -> all.addAll(n.candidates()));
+    return Collections.unmodifiableList(all);
+  }
+
+  public CandidateNode candidate(String identity) {
+    return candidates().stream().filter(c -> c.identity().equals(identity)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no candidate '" + identity + "'"));
+  }
+
+  /** Every candidate that counts itself leader right now (more than one would be split brain). */
+  public List<CandidateNode> leaders() {
+    return candidates().stream().filter(CandidateNode::isLeader).toList();
+  }
+
+  /** The single current leader, if exactly one candidate leads. */
+  public Optional<CandidateNode> leader() {
+    List<CandidateNode> leaders = leaders();
+    return leaders.size() == 1 ? Optional.of(leaders.get(0)) : Optional.empty();
+  }
+
+  @Override
+  public void close() {
+    nodes.values().forEach(n -> n.candidates().forEach(CandidateNode::kill));
+    nodes.values().forEach(ClusterNode::close);
+    provider.close();
+    etcd.close();
+    LOG.info("fleet closed");
+  }
+
+  /** How to build a fleet; every setting has a default. */
+  public static final class Builder {
+    private List<String> clusters = List.of("east", "west", "south");
+    private int etcdMembers = 1;
+    private List<String> etcdEndpoints = List.of();
+    private int candidatesPerCluster = 1;
+    private Timings timings = Timings.fast();
+    private String clusterKind = "embedded";
+    private String namespace = "default";
+    private String leaseName = "demo";
+    private History history;
+
+    /** Cluster names; default east, west, south. */
+    public Builder clusters(List<String> names) {
+      this.clusters = List.copyOf(names);
+      return this;
+    }
+
+    public Builder clusters(String... names) {
+      return clusters(List.of(names));
+    }
+
+    /** N clusters named east, west, south, north, then c5, c6, ... */
+    public Builder clusterCount(int n) {
+      List<String> names = new ArrayList<>(List.of("east", "west", "south", "north"));
+      for (int i = 5; i <= n; i++) {
+        names.add("c" + i);
+      }
+      return clusters(names.subList(0, n));
+    }
+
+    /** etcd members started for the fleet; default 1. */
+    public Builder etcdMembers(int members) {
+      this.etcdMembers = members;
+      return this;
+    }
+
+    /** Use an existing etcd instead of starting one. */
+    public Builder etcdEndpoints(List<String> endpoints) {
+      this.etcdEndpoints = List.copyOf(endpoints);
+      return this;
+    }
+
+    /** Candidates per cluster; default 1. */
+    public Builder candidatesPerCluster(int k) {
+      this.candidatesPerCluster = k;
+      return this;
+    }
+
+    /** Default {@link Timings#fast()}. */
+    public Builder timings(Timings timings) {
+      this.timings = timings;
+      return this;
+    }
+
+    /** "embedded" (default), "k3s" or "auto". */
+    public Builder clusterKind(String kind) {
+      this.clusterKind = kind;
+      return this;
+    }
+
+    /** The MultiClusterLease the candidates contend for; default default/demo. */
+    public Builder lease(String namespace, String name) {
+      this.namespace = namespace;
+      this.leaseName = name;
+      return this;
+    }
+
+    public Builder history(History history) {
+      this.history = history;
+      return this;
+    }
+
+    /** Brings up clusters, etcd and controllers' proxies; call {@link Fleet#start()} to start the election. */
+    public Fleet build() {
+      if (clusters.isEmpty() || candidatesPerCluster < 0 || etcdMembers < 1) {
+        throw new IllegalArgumentException("a fleet needs at least one cluster and one etcd member");
+      }
+      return new Fleet(this);
+    }
+  }
+
+  /** Time a caller should allow for a first leader after {@link #start()}. */
+  public Duration firstLeaderBound() {
+    return spec.timings.leaseDuration().plus(spec.timings.retryPeriod().multipliedBy(10)).plusSeconds(5);
+  }
+}
