@@ -1,0 +1,257 @@
+package dev.mclease.testbed.fault;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An in-process TCP proxy on loopback that can cut, slow down or one-way-drop a link, to put between a component
+ * and the API server or etcd it talks to.
+ *
+ * <p>Two threads per connection (one per direction), at most {@value #MAX_CONNECTIONS} connections; more are
+ * closed at once. Faults act on live connections and on new ones:
+ * <ul>
+ *   <li>{@link #partition()}: live connections are closed; new connections are accepted and then black-holed
+ *       (nothing forwarded, nothing answered), so clients wait for their own timeouts as on a real partition.</li>
+ *   <li>{@link #dropUpstream()} / {@link #dropDownstream()}: bytes in one direction are read and discarded;
+ *       connections stay open.</li>
+ *   <li>{@link #latency(Duration)}: each chunk read is held for the one-way delay before it is written. Exact
+ *       for request/response traffic; chunks streamed faster than the delay queue up behind each other.</li>
+ *   <li>{@link #heal()}: all of the above undone; black-holed connections are closed so clients reconnect.</li>
+ * </ul>
+ */
+public final class TcpProxy implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TcpProxy.class);
+  static final int MAX_CONNECTIONS = 256;
+  private static final int CONNECT_TIMEOUT_MS = 2_000;
+  private static final int BUFFER = 16 * 1024;
+
+  private final String name;
+  private final InetSocketAddress target;
+  private final ServerSocket server;
+  private final Set<Link> links = ConcurrentHashMap.newKeySet();
+  private final Set<Socket> blackHoled = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile boolean partitioned;
+  private volatile boolean dropUpstream;
+  private volatile boolean dropDownstream;
+  private volatile long latencyNanos;
+
+  private TcpProxy(String name, InetSocketAddress target) throws IOException {
+    this.name = name;
+    this.target = target;
+    this.server = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
+    Thread acceptor = new Thread(this::acceptLoop, "tcp-proxy-" + name + "-accept");
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  /**
+   * Starts a proxy listening on {@code 127.0.0.1:<free port>} that forwards to {@code targetHost:targetPort}.
+   *
+   * @param name shows up in logs and thread names, e.g. {@code "east-controller->apiserver"}
+   */
+  public static TcpProxy start(String name, String targetHost, int targetPort) {
+    try {
+      TcpProxy p = new TcpProxy(name, new InetSocketAddress(targetHost, targetPort));
+      LOG.info("TCP proxy {} listens on 127.0.0.1:{} for {}:{}", name, p.port(), targetHost, targetPort);
+      return p;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot start TCP proxy " + name, e);
+    }
+  }
+
+  /** The local port clients connect to. */
+  public int port() {
+    return server.getLocalPort();
+  }
+
+  /** {@code scheme://127.0.0.1:port}, e.g. {@code uri("http")} for an API server client's master URL. */
+  public URI uri(String scheme) {
+    return URI.create(scheme + "://127.0.0.1:" + port());
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Cuts both directions: closes live connections and black-holes new ones until {@link #heal()}. */
+  public void partition() {
+    partitioned = true;
+    closeLinks();
+    LOG.info("TCP proxy {}: partitioned", name);
+  }
+
+  /** Silently discards bytes from client to target (requests vanish), until {@link #heal()}. */
+  public void dropUpstream() {
+    dropUpstream = true;
+    LOG.info("TCP proxy {}: dropping client->target bytes", name);
+  }
+
+  /** Silently discards bytes from target to client (responses vanish), until {@link #heal()}. */
+  public void dropDownstream() {
+    dropDownstream = true;
+    LOG.info("TCP proxy {}: dropping target->client bytes", name);
+  }
+
+  /** Holds every chunk for {@code oneWay} in each direction; {@link Duration#ZERO} removes the delay. */
+  public void latency(Duration oneWay) {
+    if (oneWay.isNegative()) {
+      throw new IllegalArgumentException("latency must not be negative, got " + oneWay);
+    }
+    latencyNanos = oneWay.toNanos();
+    LOG.info("TCP proxy {}: one-way latency {} ms", name, oneWay.toMillis());
+  }
+
+  /** Back to normal: no partition, no drops, no latency; black-holed connections are closed. */
+  public void heal() {
+    partitioned = false;
+    dropUpstream = false;
+    dropDownstream = false;
+    latencyNanos = 0;
+    for (Socket s : List.copyOf(blackHoled)) {
+      closeQuietly(s);
+    }
+    blackHoled.clear();
+    LOG.info("TCP proxy {}: healed", name);
+  }
+
+  public boolean isPartitioned() {
+    return partitioned;
+  }
+
+  /** Number of connections currently forwarded (for tests and diagnostics). */
+  public int activeConnections() {
+    return links.size();
+  }
+
+  /** Stops listening and closes every connection. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    closeQuietly(server);
+    closeLinks();
+    blackHoled.forEach(TcpProxy::closeQuietly);
+    blackHoled.clear();
+  }
+
+  private void closeLinks() {
+    for (Link l : List.copyOf(links)) {
+      l.close();
+    }
+  }
+
+  private void acceptLoop() {
+    while (!closed.get()) {
+      Socket client;
+      try {
+        client = server.accept();
+      } catch (IOException e) {
+        if (!closed.get()) {
+          LOG.warn("TCP proxy {}: accept failed", name, e);
+        }
+        return;
+      }
+      if (links.size() + blackHoled.size() >= MAX_CONNECTIONS) {
+        LOG.warn("TCP proxy {}: {} connections open, refusing another", name, MAX_CONNECTIONS);
+        closeQuietly(client);
+      } else if (partitioned) {
+        blackHoled.add(client);
+      } else {
+        Link link = new Link(client);
+        links.add(link);
+        Thread t = new Thread(link::run, "tcp-proxy-" + name + "-up");
+        t.setDaemon(true);
+        t.start();
+      }
+    }
+  }
+
+  /** One proxied connection: client socket, target socket, a pump per direction. */
+  private final class Link {
+    private final Socket client;
+    private final Socket upstream = new Socket();
+    private final AtomicBoolean done = new AtomicBoolean();
+
+    Link(Socket client) {
+      this.client = client;
+    }
+
+    void run() {
+      try {
+        client.setTcpNoDelay(true);
+        upstream.setTcpNoDelay(true);
+        upstream.connect(target, CONNECT_TIMEOUT_MS);
+      } catch (IOException e) {
+        LOG.debug("TCP proxy {}: cannot reach {}", name, target, e);
+        close();
+        return;
+      }
+      Thread down = new Thread(() -> pump(upstream, client, false), "tcp-proxy-" + name + "-down");
+      down.setDaemon(true);
+      down.start();
+      pump(client, upstream, true);
+    }
+
+    private void pump(Socket from, Socket to, boolean up) {
+      byte[] buf = new byte[BUFFER];
+      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+          if (partitioned) {
+            break;
+          }
+          if (up ? dropUpstream : dropDownstream) {
+            continue;
+          }
+          long delay = latencyNanos;
+          if (delay > 0) {
+            // The delay is the fault being injected, not a wait for a condition.
+            TimeUnit.NANOSECONDS.sleep(delay);
+          }
+          out.write(buf, 0, n);
+          out.flush();
+        }
+      } catch (IOException e) {
+        LOG.trace("TCP proxy {}: connection ended", name, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        close();
+      }
+    }
+
+    void close() {
+      if (done.compareAndSet(false, true)) {
+        closeQuietly(client);
+        closeQuietly(upstream);
+        links.remove(this);
+      }
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      // Closing is best effort.
+    }
+  }
+}
