@@ -1,0 +1,168 @@
+package dev.mclease.controller;
+
+import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
+import dev.mclease.controller.backend.etcd.EtcdLockBackend;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -jar mclease-controller.jar --cluster-name east --etcd-endpoints https://etcd:2379 ...}: the
+ * election controller of one cluster with the etcd backend, health endpoints and Prometheus metrics. Every flag
+ * has an environment variable (shown in {@code --help}); Kubernetes access comes from the in-cluster
+ * ServiceAccount or KUBECONFIG.
+ */
+@Command(name = "mclease-controller", mixinStandardHelpOptions = true, version = "mclease-controller 0.1.0",
+    description = "MultiClusterLease election controller (etcd backend).", showDefaultValues = true)
+public final class ControllerMain implements Callable<Integer> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ControllerMain.class);
+
+  @Option(names = "--cluster-name", defaultValue = "${env:MCL_CLUSTER_NAME}", required = true,
+      description = "Name of this cluster, unique in the fleet (env MCL_CLUSTER_NAME).")
+  String clusterName;
+
+  @Option(names = "--namespaces", defaultValue = "${env:MCL_NAMESPACES:-}", split = ",",
+      description = "Comma-separated namespaces to serve; empty = all (env MCL_NAMESPACES).")
+  List<String> namespaces;
+
+  @Option(names = "--etcd-endpoints", defaultValue = "${env:MCL_ETCD_ENDPOINTS}", required = true, split = ",",
+      description = "etcd client URLs, comma-separated (env MCL_ETCD_ENDPOINTS).")
+  List<String> etcdEndpoints;
+
+  @Option(names = "--etcd-ca", defaultValue = "${env:MCL_ETCD_CA}", description = "PEM CA file (env MCL_ETCD_CA).")
+  Path etcdCa;
+
+  @Option(names = "--etcd-cert", defaultValue = "${env:MCL_ETCD_CERT}",
+      description = "PEM client certificate (env MCL_ETCD_CERT).")
+  Path etcdCert;
+
+  @Option(names = "--etcd-key", defaultValue = "${env:MCL_ETCD_KEY}",
+      description = "PEM PKCS#8 client key (env MCL_ETCD_KEY).")
+  Path etcdKey;
+
+  @Option(names = "--etcd-key-prefix", defaultValue = "${env:MCL_ETCD_KEY_PREFIX:-/mclease/leases}",
+      description = "Prefix of the backend keys (env MCL_ETCD_KEY_PREFIX).")
+  String keyPrefix;
+
+  @Option(names = "--backend-ttl", defaultValue = "${env:MCL_BACKEND_TTL:-20s}", converter = DurationConverter.class,
+      description = "G: TTL of the etcd session lease, whole seconds (env MCL_BACKEND_TTL).")
+  Duration backendTtl;
+
+  @Option(names = "--backend-renew-interval", defaultValue = "${env:MCL_BACKEND_RENEW_INTERVAL:-2s}",
+      converter = DurationConverter.class, description = "K: session renewal interval (env MCL_BACKEND_RENEW_INTERVAL).")
+  Duration backendRenewInterval;
+
+  @Option(names = "--candidate-renew-deadline", defaultValue = "${env:MCL_CANDIDATE_RENEW_DEADLINE:-10s}",
+      converter = DurationConverter.class,
+      description = "D: the candidates' renew deadline (env MCL_CANDIDATE_RENEW_DEADLINE).")
+  Duration renewDeadline;
+
+  @Option(names = "--candidate-retry-period", defaultValue = "${env:MCL_CANDIDATE_RETRY_PERIOD:-2s}",
+      converter = DurationConverter.class,
+      description = "R: the candidates' retry period (env MCL_CANDIDATE_RETRY_PERIOD).")
+  Duration retryPeriod;
+
+  @Option(names = "--safety-margin", defaultValue = "${env:MCL_SAFETY_MARGIN:-2s}", converter = DurationConverter.class,
+      description = "M: margin in the echo rule (env MCL_SAFETY_MARGIN).")
+  Duration safetyMargin;
+
+  @Option(names = "--http-port", defaultValue = "${env:MCL_HTTP_PORT:-8080}",
+      description = "Port of /healthz, /readyz and /metrics (env MCL_HTTP_PORT).")
+  int httpPort;
+
+  @Option(names = "--release-on-shutdown", defaultValue = "${env:MCL_RELEASE_ON_SHUTDOWN:-true}", negatable = true,
+      description = "On SIGTERM, release held locks once safe instead of letting them expire after G"
+          + " (env MCL_RELEASE_ON_SHUTDOWN).")
+  boolean releaseOnShutdown;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ControllerMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    ControllerConfig config = ControllerConfig.builder(clusterName)
+        .namespaces(namespaces == null ? Set.of()
+            : namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet()))
+        .candidateRenewDeadline(renewDeadline)
+        .candidateRetryPeriod(retryPeriod)
+        .backendTtl(backendTtl)
+        .backendRenewInterval(backendRenewInterval)
+        .safetyMargin(safetyMargin)
+        .build();
+    config.validate();
+    EtcdBackendConfig etcd = EtcdBackendConfig.builder(etcdEndpoints.stream().map(String::trim).toList())
+        .ttl(backendTtl).renewInterval(backendRenewInterval).keyPrefix(keyPrefix)
+        .tls(etcdCa, etcdCert, etcdKey).build();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    CountDownLatch done = new CountDownLatch(1);
+    try (KubernetesClient client = new KubernetesClientBuilder().build();
+        EtcdLockBackend backend = EtcdLockBackend.connect(etcd, System::nanoTime);
+        ElectionController controller = new ElectionController(client, backend, config, Clock.systemUTC(),
+            System::nanoTime, registry);
+        HealthServer health = new HealthServer(httpPort, controller::isAlive, controller::isReady, registry)) {
+      LOG.info("starting: {}, {}; health and metrics on :{}", config, etcd, health.port());
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        if (releaseOnShutdown) {
+          LOG.info("shutting down: releasing held locks once their last confirmations have lapsed");
+          controller.releaseAll();
+        }
+        controller.close();
+        done.countDown();
+      }, "mclease-shutdown"));
+      controller.start();
+      done.await();
+    }
+    return 0;
+  }
+
+  /** Accepts {@code 20s}, {@code 1500ms}, {@code 2m} or ISO-8601 {@code PT20S}. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      String v = value.trim().toLowerCase();
+      if (v.startsWith("pt")) {
+        return Duration.parse(value.trim());
+      }
+      for (String[] unit : Arrays.asList(new String[] {"ms", "MILLIS"}, new String[] {"s", "SECONDS"},
+          new String[] {"m", "MINUTES"}, new String[] {"h", "HOURS"})) {
+        if (v.endsWith(unit[0])) {
+          String num = v.substring(0, v.length() - unit[0].length());
+          try {
+            java.math.BigDecimal n = new java.math.BigDecimal(num);
+            long millis = n.multiply(java.math.BigDecimal.valueOf(switch (unit[1]) {
+              case "MILLIS" -> 1L;
+              case "SECONDS" -> 1000L;
+              case "MINUTES" -> 60_000L;
+              default -> 3_600_000L;
+            })).longValueExact();
+            return Duration.ofMillis(millis);
+          } catch (NumberFormatException | ArithmeticException e) {
+            break;
+          }
+        }
+      }
+      throw new CommandLine.TypeConversionException("'" + value + "' is not a duration: use e.g. 20s, 1500ms, 2m");
+    }
+  }
+}

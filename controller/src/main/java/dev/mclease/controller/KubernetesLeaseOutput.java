@@ -1,0 +1,71 @@
+package dev.mclease.controller;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mclease.crd.MultiClusterLease;
+import dev.mclease.crd.MultiClusterLeaseStatus;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.time.Clock;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes status with a JSON merge patch on the {@code /status} subresource: no resourceVersion (status belongs to
+ * this controller alone, so a spec heartbeat never makes an echo fail with 409), explicit nulls to clear fields,
+ * and the whole conditions list replaced.
+ */
+final class KubernetesLeaseOutput implements LeaseOutput {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KubernetesLeaseOutput.class);
+
+  private final KubernetesClient client;
+  private final KubernetesSerialization json;
+  private final Clock clock;
+  private final String component;
+
+  KubernetesLeaseOutput(KubernetesClient client, Clock clock, String clusterName) {
+    this.client = client;
+    this.json = client.getKubernetesSerialization();
+    this.clock = clock;
+    this.component = "mclease-controller/" + clusterName;
+  }
+
+  @Override
+  public void writeStatus(String namespace, String name, MultiClusterLeaseStatus status) {
+    ObjectNode st = json.convertValue(status, ObjectNode.class);
+    for (String f : new String[] {"leader", "leaderCluster", "fencingToken", "acquireTime", "observedRenewTime"}) {
+      if (!st.has(f)) {
+        st.putNull(f);
+      }
+    }
+    client.resources(MultiClusterLease.class).inNamespace(namespace).withName(name).subresource("status")
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":" + st + "}");
+  }
+
+  @Override
+  public void event(String namespace, String name, String type, String reason, String message) {
+    try {
+      String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+      client.v1().events().inNamespace(namespace).resource(new EventBuilder()
+          .withNewMetadata().withNamespace(namespace)
+          .withName(name + "." + UUID.randomUUID().toString().substring(0, 8)).endMetadata()
+          .withInvolvedObject(new ObjectReferenceBuilder().withApiVersion(MultiClusterLease.GROUP + "/"
+              + MultiClusterLease.VERSION).withKind(MultiClusterLease.KIND).withNamespace(namespace).withName(name)
+              .build())
+          .withType(type).withReason(reason).withMessage(message)
+          .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
+          .withNewSource().withComponent(component).endSource()
+          .withReportingComponent("mclease.dev/election-controller")
+          .build()).create();
+    } catch (RuntimeException e) {
+      LOG.debug("could not record event {} on {}/{}: {}", reason, namespace, name, e.toString());
+    }
+  }
+}

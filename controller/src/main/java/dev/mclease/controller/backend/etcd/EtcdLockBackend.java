@@ -1,0 +1,513 @@
+package dev.mclease.controller.backend.etcd;
+
+import dev.mclease.controller.backend.AcquireResult;
+import dev.mclease.controller.backend.BackendException;
+import dev.mclease.controller.backend.BackendHealth;
+import dev.mclease.controller.backend.GlobalLockBackend;
+import dev.mclease.controller.backend.Held;
+import dev.mclease.controller.backend.LockEvent;
+import dev.mclease.controller.backend.LockValue;
+import dev.mclease.controller.backend.MalformedValueException;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.lease.LeaseGrantResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link GlobalLockBackend} on etcd v3 (jetcd 0.8).
+ *
+ * <ul>
+ *   <li><b>Session</b> = one etcd lease (TTL = G) per backend instance, granted on first use and renewed by this
+ *       class every K with {@code keepAliveOnce}. The monotonic send instant of each successful renewal gives
+ *       {@link #heldUntilNanos()} = send + TTL: etcd starts the new TTL when it receives the request, which is
+ *       after it was sent, so the key is held at least that long. Every key is attached to that one lease.</li>
+ *   <li><b>Acquire</b> = txn {@code If(version(key)==0) Then(put(key, json, lease)) Else(get(key))}; the token is
+ *       the key's create revision (the txn's revision), so it grows with every acquisition in the cluster.</li>
+ *   <li><b>Release</b> = txn {@code If(createRevision(key)==token) Then(delete(key))}.</li>
+ *   <li><b>Watch</b> = one prefix watch with previous values, dispatched per key: DELETE (release or lease expiry)
+ *       → {@code RELEASED(prevKv.createRevision)}, a PUT creating the key → {@code ACQUIRED}.</li>
+ *   <li><b>Loss</b>: "lease not found" on renewal or acquire, or no successful renewal before heldUntil → the
+ *       session is lost (heldUntil = {@link Long#MIN_VALUE}, listeners told); the next acquire revokes the old
+ *       lease (best effort, so its keys are freed at once if it survived) and grants a new one.</li>
+ * </ul>
+ */
+public final class EtcdLockBackend implements GlobalLockBackend {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdLockBackend.class);
+  private static final long NONE = 0L;
+
+  private final EtcdBackendConfig cfg;
+  private final LongSupplier nanoTime;
+  private final Client client;
+  private final long ttlNanos;
+  private final long timeoutMillis;
+  private final ScheduledExecutorService renewer;
+  private final ExecutorService dispatcher;
+  private final Map<String, List<Consumer<LockEvent>>> watchers = new ConcurrentHashMap<>();
+  private final List<Runnable> sessionListeners = new CopyOnWriteArrayList<>();
+  private final Object sessionLock = new Object();
+
+  private volatile long leaseId = NONE;
+  private volatile long staleLeaseId = NONE;
+  private volatile long heldUntil = Long.MIN_VALUE;
+  private volatile BackendHealth health = BackendHealth.unreachable("no session yet");
+  private volatile Watch.Watcher watcher;
+  private volatile boolean closed;
+
+  private EtcdLockBackend(EtcdBackendConfig cfg, LongSupplier nanoTime, Client client) {
+    this.cfg = cfg;
+    this.nanoTime = nanoTime;
+    this.client = client;
+    this.ttlNanos = cfg.ttl().toNanos();
+    this.timeoutMillis = cfg.requestTimeout().toMillis();
+    this.renewer = Executors.newSingleThreadScheduledExecutor(daemon("mclease-etcd-renew"));
+    this.dispatcher = Executors.newSingleThreadExecutor(daemon("mclease-etcd-watch"));
+  }
+
+  /**
+   * Connects (lazily: etcd need not be up yet), starts the renewal loop and the prefix watch, and tries once to
+   * open the session.
+   *
+   * @param nanoTime the monotonic clock for {@link #heldUntilNanos()}, normally {@code System::nanoTime}
+   */
+  public static EtcdLockBackend connect(EtcdBackendConfig cfg, LongSupplier nanoTime) {
+    ClientBuilder b = Client.builder()
+        .endpoints(cfg.endpoints().toArray(String[]::new))
+        .connectTimeout(cfg.requestTimeout())
+        .retryMaxDuration(cfg.requestTimeout())
+        .keepaliveTime(java.time.Duration.ofSeconds(5))
+        .keepaliveTimeout(cfg.requestTimeout());
+    if (cfg.caFile().isPresent()) {
+      try {
+        b.sslContext(ssl -> {
+          ssl.trustManager(cfg.caFile().get().toFile());
+          if (cfg.certFile().isPresent()) {
+            ssl.keyManager(cfg.certFile().get().toFile(), cfg.keyFile().get().toFile());
+          }
+        });
+      } catch (Exception e) {
+        throw new IllegalArgumentException("etcd TLS files could not be read (" + cfg.caFile().get() + ", "
+            + cfg.certFile().orElse(null) + ", " + cfg.keyFile().orElse(null) + "): " + e.getMessage()
+            + "; the key must be PEM PKCS#8 (openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pk8.pem)", e);
+      }
+    }
+    EtcdLockBackend backend = new EtcdLockBackend(cfg, nanoTime, b.build());
+    backend.startWatch();
+    long k = cfg.renewInterval().toNanos();
+    backend.renewer.scheduleWithFixedDelay(backend::renewSafely, 0, k, TimeUnit.NANOSECONDS);
+    return backend;
+  }
+
+  // ---------------------------------------------------------------------------------------------- the SPI
+
+  @Override
+  public AcquireResult acquire(String key, LockValue value) throws BackendException {
+    for (int attempt = 0; ; attempt++) {
+      long lease = ensureSession();
+      ByteSequence k = key(key);
+      TxnResponse r;
+      try {
+        r = call(client.getKVClient().txn()
+            .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0)))
+            .Then(Op.put(k, bytes(value.toJson()), PutOption.builder().withLeaseId(lease).build()))
+            .Else(Op.get(k, GetOption.DEFAULT))
+            .commit(), "acquire " + key);
+      } catch (LeaseNotFound e) {
+        sessionLost("lease " + Long.toHexString(lease) + " not found while acquiring " + key);
+        if (attempt == 0) {
+          continue;
+        }
+        throw new BackendException("etcd lost the session lease twice in a row while acquiring " + key, e);
+      }
+      if (r.isSucceeded()) {
+        return new AcquireResult.Granted(r.getHeader().getRevision());
+      }
+      List<KeyValue> kvs = r.getGetResponses().isEmpty() ? List.of() : r.getGetResponses().get(0).getKvs();
+      if (kvs.isEmpty()) {
+        // Deleted between the compare and the get cannot happen inside one txn; be safe and try again later.
+        throw new BackendException("etcd answered neither a grant nor a holder for " + key + "; will retry");
+      }
+      Held held = parse(key, kvs.get(0));
+      return new AcquireResult.HeldBy(held.value(), held.token());
+    }
+  }
+
+  @Override
+  public void release(String key, long token) throws BackendException {
+    ByteSequence k = key(key);
+    try {
+      call(client.getKVClient().txn()
+          .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(token)))
+          .Then(Op.delete(k, io.etcd.jetcd.options.DeleteOption.DEFAULT))
+          .commit(), "release " + key);
+    } catch (LeaseNotFound e) {
+      throw new BackendException("etcd: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Optional<Held> current(String key) throws BackendException {
+    GetResponse r;
+    try {
+      r = call(client.getKVClient().get(key(key)), "get " + key);
+    } catch (LeaseNotFound e) {
+      throw new BackendException("etcd: " + e.getMessage(), e);
+    }
+    return r.getKvs().isEmpty() ? Optional.empty() : Optional.of(parse(key, r.getKvs().get(0)));
+  }
+
+  @Override
+  public AutoCloseable watch(String key, Consumer<LockEvent> listener) {
+    List<Consumer<LockEvent>> list = watchers.computeIfAbsent(key, x -> new CopyOnWriteArrayList<>());
+    list.add(listener);
+    return () -> {
+      list.remove(listener);
+      watchers.computeIfPresent(key, (x, l) -> l.isEmpty() ? null : l);
+    };
+  }
+
+  @Override
+  public long heldUntilNanos() {
+    return heldUntil;
+  }
+
+  @Override
+  public BackendHealth health() {
+    return health;
+  }
+
+  @Override
+  public AutoCloseable onSessionChange(Runnable listener) {
+    sessionListeners.add(listener);
+    return () -> sessionListeners.remove(listener);
+  }
+
+  @Override
+  public void releaseAll() throws BackendException {
+    long lease;
+    synchronized (sessionLock) {
+      lease = leaseId;
+      leaseId = NONE;
+      heldUntil = Long.MIN_VALUE;
+    }
+    if (lease != NONE) {
+      try {
+        call(client.getLeaseClient().revoke(lease), "revoke session lease");
+      } catch (LeaseNotFound e) {
+        // already gone: nothing held
+      }
+      LOG.info("revoked etcd session lease {}: every key it held is released", Long.toHexString(lease));
+    }
+    fireSessionChange();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    renewer.shutdownNow();
+    Watch.Watcher w = watcher;
+    if (w != null) {
+      w.close();
+    }
+    dispatcher.shutdownNow();
+    client.close();
+  }
+
+  /** The etcd lease id of the current session, 0 when there is none (for tests and diagnostics). */
+  public long sessionLeaseId() {
+    return leaseId;
+  }
+
+  /** The configuration this backend runs with. */
+  public EtcdBackendConfig config() {
+    return cfg;
+  }
+
+  // ---------------------------------------------------------------------------------------------- session
+
+  private long ensureSession() throws BackendException {
+    synchronized (sessionLock) {
+      long now = nanoTime.getAsLong();
+      if (leaseId != NONE && heldUntil - now > 0) {
+        return leaseId;
+      }
+      if (leaseId != NONE) {
+        markLost("no successful renewal before the session's TTL ran out");
+      }
+      long stale = staleLeaseId;
+      if (stale != NONE) {
+        // Our old lease may still exist on the server (we only lost contact): free its keys at once.
+        staleLeaseId = NONE;
+        client.getLeaseClient().revoke(stale).whenComplete((r, e) -> {
+          if (e == null) {
+            LOG.info("revoked the lost etcd session lease {}", Long.toHexString(stale));
+          }
+        });
+      }
+      long send = nanoTime.getAsLong();
+      LeaseGrantResponse grant;
+      try {
+        grant = call(client.getLeaseClient().grant(cfg.ttl().toSeconds()), "grant session lease");
+      } catch (LeaseNotFound e) {
+        throw new BackendException("etcd: " + e.getMessage(), e);
+      }
+      leaseId = grant.getID();
+      heldUntil = send + Math.min(ttlNanos, grant.getTTL() * 1_000_000_000L);
+      health = BackendHealth.ok();
+      LOG.info("etcd session lease {} granted, TTL {}s", Long.toHexString(leaseId), grant.getTTL());
+    }
+    fireSessionChange();
+    return leaseId;
+  }
+
+  private void renewSafely() {
+    try {
+      renewOnce();
+    } catch (RuntimeException e) {
+      LOG.error("etcd session renewal failed unexpectedly; will try again in {}", cfg.renewInterval(), e);
+    }
+  }
+
+  private void renewOnce() {
+    long lease = leaseId;
+    if (lease == NONE || closed) {
+      return;
+    }
+    long send = nanoTime.getAsLong();
+    boolean changed = false;
+    try {
+      LeaseKeepAliveResponse r = call(client.getLeaseClient().keepAliveOnce(lease), "renew session lease");
+      synchronized (sessionLock) {
+        if (leaseId == lease) {
+          long until = send + Math.min(ttlNanos, r.getTTL() * 1_000_000_000L);
+          if (until - heldUntil > 0) {
+            heldUntil = until;
+          }
+          if (!health.reachable()) {
+            health = BackendHealth.ok();
+            changed = true;
+            LOG.info("etcd session lease {} renewed again", Long.toHexString(lease));
+          }
+        }
+      }
+    } catch (LeaseNotFound e) {
+      synchronized (sessionLock) {
+        if (leaseId == lease) {
+          markLost("etcd says the session lease " + Long.toHexString(lease) + " no longer exists (expired or revoked)");
+          changed = true;
+        }
+      }
+    } catch (BackendException e) {
+      synchronized (sessionLock) {
+        if (leaseId == lease) {
+          if (health.reachable()) {
+            LOG.warn("etcd session renewal failed: {}", e.getMessage());
+          }
+          health = BackendHealth.unreachable(e.getMessage());
+          changed = true;
+          if (nanoTime.getAsLong() - heldUntil >= 0) {
+            markLost("no successful renewal before the session's TTL ran out (" + e.getMessage() + ")");
+          }
+        }
+      }
+    }
+    if (changed) {
+      fireSessionChange();
+    }
+  }
+
+  /** Caller holds sessionLock. */
+  private void markLost(String why) {
+    LOG.warn("etcd session lost: {}; every key it held must be considered released", why);
+    staleLeaseId = leaseId;
+    leaseId = NONE;
+    heldUntil = Long.MIN_VALUE;
+    health = BackendHealth.unreachable("session lost: " + why);
+  }
+
+  private void sessionLost(String why) {
+    synchronized (sessionLock) {
+      if (leaseId != NONE) {
+        markLost(why);
+        staleLeaseId = NONE; // it does not exist any more
+      }
+    }
+    fireSessionChange();
+  }
+
+  private void fireSessionChange() {
+    for (Runnable l : sessionListeners) {
+      try {
+        l.run();
+      } catch (RuntimeException e) {
+        LOG.error("session listener failed", e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- watch
+
+  private void startWatch() {
+    if (closed) {
+      return;
+    }
+    ByteSequence prefix = bytes(cfg.keyPrefix() + "/");
+    WatchOption opt = WatchOption.builder().isPrefix(true).withPrevKV(true).build();
+    watcher = client.getWatchClient().watch(prefix, opt, Watch.listener(this::onWatch, this::onWatchError));
+  }
+
+  private void onWatch(WatchResponse response) {
+    for (WatchEvent ev : response.getEvents()) {
+      String key = stripPrefix(ev.getKeyValue().getKey());
+      if (key == null) {
+        continue;
+      }
+      LockEvent event;
+      if (ev.getEventType() == WatchEvent.EventType.DELETE) {
+        KeyValue prev = ev.getPrevKV();
+        long token = prev == null ? 0 : prev.getCreateRevision();
+        event = LockEvent.released(key, token);
+      } else if (ev.getEventType() == WatchEvent.EventType.PUT && ev.getKeyValue().getVersion() == 1) {
+        LockValue holder = null;
+        try {
+          holder = LockValue.fromJson(ev.getKeyValue().getValue().toString(StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+          LOG.error("etcd key {}{} was written with a malformed value: {}", cfg.keyPrefix() + "/", key, e.getMessage());
+        }
+        event = LockEvent.acquired(key, ev.getKeyValue().getCreateRevision(), holder);
+      } else {
+        continue; // an overwrite of an existing key: nobody of ours does that
+      }
+      dispatch(event);
+    }
+  }
+
+  private void onWatchError(Throwable t) {
+    if (closed) {
+      return;
+    }
+    LOG.warn("etcd watch on {} failed ({}); re-watching and telling every lease to re-read its key",
+        cfg.keyPrefix(), t.toString());
+    renewer.schedule(() -> {
+      Watch.Watcher old = watcher;
+      if (old != null) {
+        old.close();
+      }
+      startWatch();
+      for (String key : watchers.keySet()) {
+        dispatch(LockEvent.resync(key));
+      }
+    }, 200, TimeUnit.MILLISECONDS);
+  }
+
+  private void dispatch(LockEvent event) {
+    List<Consumer<LockEvent>> list = watchers.get(event.key());
+    if (list == null || list.isEmpty() || closed) {
+      return;
+    }
+    dispatcher.execute(() -> {
+      for (Consumer<LockEvent> l : list) {
+        try {
+          l.accept(event);
+        } catch (RuntimeException e) {
+          LOG.error("watch listener for {} failed", event.key(), e);
+        }
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------- helpers
+
+  private Held parse(String key, KeyValue kv) throws MalformedValueException {
+    String raw = kv.getValue().toString(StandardCharsets.UTF_8);
+    try {
+      return new Held(LockValue.fromJson(raw), kv.getCreateRevision());
+    } catch (IllegalArgumentException e) {
+      MalformedValueException m = new MalformedValueException(key, raw, kv.getCreateRevision(), e);
+      LOG.error("{}", m.getMessage());
+      throw m;
+    }
+  }
+
+  private <T> T call(CompletableFuture<T> future, String what) throws BackendException, LeaseNotFound {
+    try {
+      return future.get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new BackendException("interrupted during etcd " + what, e);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new BackendException("etcd " + what + " timed out after " + timeoutMillis + " ms: check that "
+          + cfg.endpoints() + " is reachable from this pod", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof EtcdException ee && ee.getErrorCode() == ErrorCode.NOT_FOUND
+          && String.valueOf(ee.getMessage()).contains("lease not found")) {
+        throw new LeaseNotFound(ee.getMessage());
+      }
+      throw new BackendException("etcd " + what + " failed: " + c + " (endpoints " + cfg.endpoints() + ")", c);
+    }
+  }
+
+  private ByteSequence key(String key) {
+    return bytes(cfg.keyPrefix() + "/" + key);
+  }
+
+  private String stripPrefix(ByteSequence full) {
+    String s = full.toString(StandardCharsets.UTF_8);
+    String p = cfg.keyPrefix() + "/";
+    return s.startsWith(p) ? s.substring(p.length()) : null;
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** etcd answered "requested lease not found". */
+  private static final class LeaseNotFound extends Exception {
+    LeaseNotFound(String message) {
+      super(message);
+    }
+  }
+}
