@@ -697,7 +697,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       if (cause instanceof LockException) {
         throw (LockException) cause;
       }
-      problems.report("bug:" + cause, subject + ": unexpected " + cause);
+      problems.report("unexpected:" + cause, "unexpected failure during " + what + ": " + cause);
       LOG.debug("{}: unexpected failure", subject, cause);
       return null;
     } catch (InterruptedException e) {
@@ -719,6 +719,11 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     KubernetesClientException e = (KubernetesClientException) t;
     String said = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage()
         : e.getMessage();
+    if (e.getCode() <= 0 || "io".equals(rootClass(e))) {
+      return "cannot reach " + server + " (" + verb + " " + what + ": " + rootMessage(e) + "); check the "
+          + "network and kubeconfig. Until it answers, this candidate answers from the last observed state and "
+          + "stops leading by renewDeadline " + renewDeadline;
+    }
     switch (e.getCode()) {
       case HttpURLConnection.HTTP_FORBIDDEN:
         return "Forbidden: may not " + verb + " " + MultiClusterLease.PLURAL + "." + MultiClusterLease.GROUP
@@ -729,10 +734,6 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
         return server + " has no " + MultiClusterLease.PLURAL + "." + MultiClusterLease.GROUP + " in namespace "
             + namespace + " (" + verb + " answered 404): install the CRD (kubectl apply -f "
             + MultiClusterLease.CRD_NAME + "-v1.yml) and check that the namespace exists. Server said: " + said;
-      case 0:
-        return "cannot reach " + server + " (" + verb + " " + what + ": " + rootMessage(e) + "); check the "
-            + "network and kubeconfig. Until it answers, this candidate answers from the last observed state and "
-            + "stops leading by renewDeadline " + renewDeadline;
       default:
         return verb + " " + what + " failed with HTTP " + e.getCode() + ": " + said;
     }
