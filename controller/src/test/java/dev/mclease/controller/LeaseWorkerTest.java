@@ -1,0 +1,354 @@
+package dev.mclease.controller;
+
+import static dev.mclease.controller.RecordingOutput.reason;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mclease.controller.backend.LockEvent;
+import dev.mclease.crd.Conditions;
+import dev.mclease.crd.MultiClusterLease;
+import dev.mclease.crd.MultiClusterLeaseSpec;
+import dev.mclease.crd.MultiClusterLeaseStatus;
+import io.fabric8.kubernetes.api.model.MicroTime;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The per-lease state machine with a scripted backend and a hand-driven monotonic clock (short timings). */
+class LeaseWorkerTest {
+
+  private static final long MS = 1_000_000L;
+  private static final String KEY = "team-a/my-operator";
+
+  private final AtomicLong now = new AtomicLong(5_000_000 * MS);
+  private final ControllerConfig cfg = ControllerConfig.shortTimings("east"); // D=1.5 R=0.2 G=3 K=0.3 M=0.5
+  private FakeBackend backend;
+  private RecordingOutput out;
+  private LeaseWorker worker;
+  private ControllerMetrics metrics;
+  private long generation;
+
+  @BeforeEach
+  void setUp() {
+    backend = new FakeBackend();
+    out = new RecordingOutput();
+    metrics = new ControllerMetrics(new SimpleMeterRegistry(), "east");
+    worker = new LeaseWorker("team-a", "my-operator", cfg, backend, out,
+        Clock.fixed(Instant.parse("2026-03-01T10:00:00Z"), ZoneOffset.UTC), now::get, metrics);
+    renewed();
+  }
+
+  /** The backend session was just renewed: held for G from now. */
+  private void renewed() {
+    backend.heldUntil = now.get() + cfg.backendTtl().toNanos();
+  }
+
+  private void advance(long millis) {
+    now.addAndGet(millis * MS);
+  }
+
+  private void spec(String holder, Integer leaseSeconds, String renewTime) {
+    MultiClusterLease l = new MultiClusterLease();
+    l.setMetadata(new ObjectMetaBuilder().withNamespace("team-a").withName("my-operator")
+        .withGeneration(++generation).build());
+    l.setSpec(new MultiClusterLeaseSpec(holder, leaseSeconds, renewTime == null ? null : new MicroTime(renewTime)));
+    worker.onSpec(l, now.get());
+  }
+
+  private void beat(String holder, int n) {
+    spec(holder, 2, "2026-03-01T10:00:%02d.000000Z".formatted(n));
+  }
+
+  private MultiClusterLeaseStatus st() {
+    return out.last();
+  }
+
+  @Test
+  void acquiresForAnAliveCandidateAndEchoesEachNewRenewTime() {
+    beat("pod-a", 1);
+    worker.reconcile();
+
+    assertThat(backend.keys).containsKey(KEY);
+    long token = backend.keys.get(KEY).token();
+    assertThat(st().getLeader()).isEqualTo("pod-a");
+    assertThat(st().getLeaderCluster()).isEqualTo("east");
+    assertThat(st().getFencingToken()).isEqualTo(token);
+    assertThat(st().getObservedRenewTime().getTime()).isEqualTo("2026-03-01T10:00:01.000000Z");
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("True/GlobalLockAcquired");
+    assertThat(reason(st(), Conditions.BACKEND_REACHABLE)).isEqualTo("True/BackendOK");
+    assertThat(reason(st(), Conditions.CANDIDATE_ALIVE)).isEqualTo("True/Heartbeating");
+    assertThat(out.events).anyMatch(e -> e.startsWith("Normal GlobalLockAcquired"));
+
+    advance(200);
+    renewed();
+    beat("pod-a", 2);
+    worker.reconcile();
+    assertThat(st().getObservedRenewTime().getTime()).isEqualTo("2026-03-01T10:00:02.000000Z");
+    assertThat(st().getFencingToken()).isEqualTo(token);
+    assertThat(metrics.echoCount()).isEqualTo(2.0);
+    assertThat(backend.calls).filteredOn(c -> c.startsWith("acquire")).hasSize(1);
+  }
+
+  @Test
+  void echoRuleRefusesWhenTheLockIsNotCertainlyHeldForDPlusM() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    int writes = out.statuses.size();
+
+    // No renewal for 1.1 s: heldUntil - now = 1.9 s < D + M = 2.0 s.
+    advance(1100);
+    beat("pod-a", 2);
+    worker.reconcile();
+
+    assertThat(out.statuses).hasSizeGreaterThan(writes);
+    assertThat(st().getObservedRenewTime().getTime()).as("no echo of T2").isEqualTo("2026-03-01T10:00:01.000000Z");
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/BackendUnreachable");
+    assertThat(st().condition(Conditions.LEADER).get().getMessage()).contains("D + M = 2000 ms");
+
+    // Exactly at the boundary the rule holds again after a renewal.
+    renewed();
+    worker.reconcile();
+    assertThat(st().getObservedRenewTime().getTime()).isEqualTo("2026-03-01T10:00:02.000000Z");
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("True/GlobalLockAcquired");
+  }
+
+  @Test
+  void nextWakeUpIsWhenTheEchoRuleStopsHoldingSoBackendLossIsReportedBeforeG() {
+    beat("pod-a", 1);
+    long next = worker.reconcile();
+    long ruleEnds = backend.heldUntil - cfg.candidateRenewDeadline().plus(cfg.safetyMargin()).toNanos();
+    assertThat(next).isLessThanOrEqualTo(ruleEnds);
+
+    now.set(ruleEnds + 1); // renewals stopped: the timer fires here
+    worker.reconcile();
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/BackendUnreachable");
+    assertThat(now.get()).isLessThan(backend.heldUntil);
+  }
+
+  @Test
+  void unreachableBackendStopsConfirmingAtOnceEvenWithTimeLeft() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    backend.reachable = false;
+    advance(100);
+    beat("pod-a", 2);
+    worker.reconcile();
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/BackendUnreachable");
+    assertThat(reason(st(), Conditions.BACKEND_REACHABLE)).isEqualTo("False/BackendUnreachable");
+    assertThat(st().getObservedRenewTime().getTime()).isEqualTo("2026-03-01T10:00:01.000000Z");
+  }
+
+  @Test
+  void sessionLossDropsTheLockWithoutReleasing() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    backend.heldUntil = Long.MIN_VALUE;
+    backend.keys.clear(); // expired in the store
+    backend.reachable = false;
+    worker.reconcile();
+    assertThat(worker.holding()).isFalse();
+    assertThat(st().getLeader()).isEmpty();
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/BackendUnreachable");
+    assertThat(out.events).anyMatch(e -> e.startsWith("Warning GlobalLockLost"));
+    assertThat(metrics.heldNow()).isZero();
+  }
+
+  @Test
+  void releasesAtOnceWhenTheHolderWritesEmpty() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    long token = backend.keys.get(KEY).token();
+    advance(10);
+    spec("", 2, "2026-03-01T10:00:01.000000Z");
+    worker.reconcile();
+    assertThat(backend.calls).contains("release " + KEY + " " + token);
+    assertThat(backend.keys).doesNotContainKey(KEY);
+    assertThat(st().getLeader()).isEmpty();
+    assertThat(reason(st(), Conditions.CANDIDATE_ALIVE)).isEqualTo("False/NoCandidate");
+  }
+
+  @Test
+  void releasesWhenTheHeartbeatIsOlderThanLeaseDurationJudgedByObservationNotValue() {
+    // A renewTime far in the future must not keep the candidate alive; only observed changes count.
+    spec("pod-a", 2, "2099-01-01T00:00:00.000000Z");
+    long next = worker.reconcile();
+    assertThat(next).isLessThanOrEqualTo(now.get() + 2000 * MS);
+    for (int i = 0; i < 9; i++) {
+      advance(200);
+      renewed();
+      worker.reconcile();
+    }
+    assertThat(worker.holding()).as("1.8 s of silence < L").isTrue();
+    advance(200);
+    renewed();
+    worker.reconcile();
+    assertThat(worker.holding()).as("2.0 s of silence = L").isFalse();
+    assertThat(reason(st(), Conditions.CANDIDATE_ALIVE)).isEqualTo("False/HeartbeatExpired");
+    assertThat(backend.calls).filteredOn(c -> c.startsWith("acquire")).hasSize(1);
+  }
+
+  @Test
+  void holderChangeReleasesAndReacquiresWithALargerTokenOnceTheLastEchoHasLapsed() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    long first = st().getFencingToken();
+    long echoSeen = now.get();
+
+    advance(100);
+    renewed();
+    spec("pod-b", 2, "2026-03-01T10:00:05.000000Z");
+    long next = worker.reconcile();
+    assertThat(worker.holding()).isTrue();
+    assertThat(worker.heldToken()).contains(first);
+    assertThat(st().getObservedRenewTime().getTime()).as("pod-b is not echoed under pod-a's acquisition")
+        .isEqualTo("2026-03-01T10:00:01.000000Z");
+    long safeAt = echoSeen + cfg.candidateRenewDeadline().plus(cfg.safetyMargin()).toNanos();
+    assertThat(next).isLessThanOrEqualTo(safeAt);
+
+    now.set(safeAt);
+    renewed();
+    spec("pod-b", 2, "2026-03-01T10:00:07.000000Z");
+    worker.reconcile();
+    assertThat(st().getLeader()).isEqualTo("pod-b");
+    assertThat(st().getFencingToken()).isGreaterThan(first);
+    assertThat(st().getObservedRenewTime().getTime()).isEqualTo("2026-03-01T10:00:07.000000Z");
+  }
+
+  @Test
+  void heldElsewhereShowsTheGlobalHolderAndContendsAgainWhenTheWatchSaysReleased() {
+    long token = backend.putOther(KEY, "pod-x", "west");
+    beat("pod-a", 1);
+    long next = worker.reconcile();
+    assertThat(st().getLeader()).isEqualTo("pod-x");
+    assertThat(st().getLeaderCluster()).isEqualTo("west");
+    assertThat(st().getFencingToken()).isEqualTo(token);
+    assertThat(st().getObservedRenewTime()).isNull();
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/GlobalLockHeldElsewhere");
+    assertThat(next).as("periodic retry every R").isLessThanOrEqualTo(now.get() + cfg.retryPeriod().toNanos());
+
+    backend.keys.remove(KEY);
+    worker.onLockEvent(LockEvent.released(KEY, token));
+    worker.reconcile();
+    assertThat(st().getLeader()).isEqualTo("pod-a");
+    assertThat(st().getFencingToken()).isGreaterThan(token);
+  }
+
+  @Test
+  void malformedBackendValueIsReportedAndCountsAsHeld() {
+    backend.malformed.put(KEY, "garbage");
+    beat("pod-a", 1);
+    worker.reconcile();
+    assertThat(worker.holding()).isFalse();
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/MalformedBackendValue");
+    assertThat(reason(st(), Conditions.BACKEND_REACHABLE)).isEqualTo("True/BackendOK");
+    assertThat(st().condition(Conditions.LEADER).get().getMessage()).contains("garbage").contains("etcdctl del");
+    assertThat(out.events).filteredOn(e -> e.contains("MalformedBackendValue")).hasSize(1);
+  }
+
+  @Test
+  void invalidSpecIsReportedAndNotContended() {
+    spec("pod-a", 0, "2026-03-01T10:00:01.000000Z");
+    worker.reconcile();
+    assertThat(backend.calls).noneMatch(c -> c.startsWith("acquire"));
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/InvalidSpec");
+    assertThat(reason(st(), Conditions.CANDIDATE_ALIVE)).isEqualTo("False/InvalidSpec");
+    assertThat(st().condition(Conditions.LEADER).get().getMessage()).contains("leaseDurationSeconds is 0");
+
+    spec("x".repeat(254), 2, "2026-03-01T10:00:01.000000Z");
+    worker.reconcile();
+    assertThat(st().condition(Conditions.CANDIDATE_ALIVE).get().getMessage()).contains("254 characters");
+
+    spec("pod-a", null, "2026-03-01T10:00:01.000000Z");
+    worker.reconcile();
+    assertThat(st().condition(Conditions.CANDIDATE_ALIVE).get().getMessage()).contains("leaseDurationSeconds is null");
+  }
+
+  @Test
+  void backendErrorOnAcquireIsReportedAndRetriedAfterR() {
+    backend.reachable = false;
+    beat("pod-a", 1);
+    long next = worker.reconcile();
+    assertThat(reason(st(), Conditions.BACKEND_REACHABLE)).isEqualTo("False/BackendUnreachable");
+    assertThat(st().condition(Conditions.BACKEND_REACHABLE).get().getMessage()).contains("check");
+    assertThat(next).isEqualTo(now.get() + cfg.retryPeriod().toNanos());
+    backend.reachable = true;
+    now.set(next);
+    renewed();
+    worker.reconcile();
+    assertThat(worker.holding()).isTrue();
+  }
+
+  @Test
+  void unchangedStatusIsNotWrittenAgainAndFailedWritesAreRetried() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    int writes = out.statuses.size();
+    worker.reconcile();
+    assertThat(out.statuses).hasSize(writes);
+
+    out.failWrites = true;
+    advance(100);
+    beat("pod-a", 2);
+    long next = worker.reconcile();
+    assertThat(next).isLessThanOrEqualTo(now.get() + cfg.retryPeriod().toNanos());
+    out.failWrites = false;
+    worker.reconcile();
+    assertThat(st().getObservedRenewTime().getTime()).isEqualTo("2026-03-01T10:00:02.000000Z");
+  }
+
+  @Test
+  void stopReleasesOnlyAfterTheLastEchoCanNoLongerBeInForce() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    long echoSeen = now.get();
+    worker.stop();
+    advance(100);
+    worker.reconcile();
+    assertThat(worker.holding()).isTrue();
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/Released");
+    now.set(echoSeen + cfg.candidateRenewDeadline().plus(cfg.safetyMargin()).toNanos());
+    renewed();
+    worker.reconcile();
+    assertThat(worker.holding()).isFalse();
+    assertThat(worker.finished()).isTrue();
+  }
+
+  @Test
+  void followerWithoutCandidateLooksUpTheHolderOnce() {
+    backend.putOther(KEY, "pod-x", "west");
+    spec("", 2, null);
+    worker.reconcile();
+    worker.reconcile();
+    assertThat(backend.calls).containsExactly("current " + KEY);
+    assertThat(st().getLeader()).isEqualTo("pod-x");
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/GlobalLockHeldElsewhere");
+  }
+
+  @Test
+  void deletionReleasesAndFinishes() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    worker.onDeleted();
+    now.addAndGet(cfg.candidateRenewDeadline().plus(cfg.safetyMargin()).toNanos());
+    renewed();
+    assertThat(worker.reconcile()).isEqualTo(Long.MAX_VALUE);
+    assertThat(backend.keys).isEmpty();
+    assertThat(worker.finished()).isTrue();
+  }
+
+  @Test
+  void validateAcceptsAWellFormedSpec() {
+    assertThat(LeaseWorker.validate(new MultiClusterLeaseSpec("a", 15, new MicroTime("2026-01-01T00:00:00.000000Z"))))
+        .isNull();
+    assertThat(LeaseWorker.validate(new MultiClusterLeaseSpec("", 15, null))).isNull();
+    assertThat(LeaseWorker.validate(new MultiClusterLeaseSpec("a", 15, null))).contains("renewTime is missing");
+    assertThat(LeaseWorker.validate(new MultiClusterLeaseSpec("a", 15, new MicroTime("yesterday"))))
+        .contains("not an RFC 3339");
+    assertThat(Duration.ofSeconds(1)).isPositive();
+  }
+}
