@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Every rule of the candidate side of docs/protocol.md, driven tick by tick with an injected wall clock and
  * monotonic clock against an embedded API server. The informer is off here so that state changes only when a
- * test calls {@code get()}; {@link LeaderElectorIT} runs it with the informer and real time.
+ * test calls {@code get()}; {@link LeaderElectorIntegrationTest} runs it with the informer and real time.
  */
 class MultiClusterLeaseLockTest {
 

@@ -1,0 +1,289 @@
+package dev.mclease.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mclease.crd.MicroTimes;
+import dev.mclease.crd.MultiClusterLease;
+import dev.mclease.crd.MultiClusterLeaseSpec;
+import dev.mclease.testbed.cluster.Cluster;
+import dev.mclease.testbed.cluster.ClusterProvider;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectorBuilder;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Unmodified fabric8 {@link LeaderElector}s (and {@link CandidateRunner}s) with {@link MultiClusterLeaseLock} on an
+ * embedded cluster, real time, the protocol's short timings, and {@link EchoingStatusWriter} as the controller.
+ */
+class LeaderElectorIntegrationTest {
+
+  private static final Duration L = Duration.ofSeconds(2);
+  private static final Duration D = Duration.ofMillis(1500);
+  private static final Duration R = Duration.ofMillis(200);
+  private static final String NAME = "lease";
+
+  private static ClusterProvider provider;
+  private static Cluster cluster;
+
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final List<CompletableFuture<?>> elections = new ArrayList<>();
+  private final List<String> events = new CopyOnWriteArrayList<>();
+  private final ExecutorService executor = Executors.newCachedThreadPool();
+  private String ns;
+  private KubernetesClient client;
+
+  @BeforeAll
+  static void startCluster() {
+    provider = ClusterProvider.create("embedded");
+    cluster = provider.start("east");
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    provider.close();
+  }
+
+  @BeforeEach
+  void namespace() {
+    ns = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    client = cluster.client();
+  }
+
+  @AfterEach
+  void stopAll() throws Exception {
+    elections.forEach(f -> f.cancel(true));
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    executor.shutdownNow();
+  }
+
+  private MultiClusterLeaseLock lock(String identity) {
+    MultiClusterLeaseLock lock = MultiClusterLeaseLock.builder(ns, NAME, identity)
+        .leaseDuration(L).renewDeadline(D).retryPeriod(R).build();
+    closeables.add(lock);
+    return lock;
+  }
+
+  private EchoingStatusWriter controller() {
+    EchoingStatusWriter writer = new EchoingStatusWriter(client, ns, NAME).start();
+    closeables.add(writer);
+    return writer;
+  }
+
+  private CompletableFuture<?> elect(MultiClusterLeaseLock lock) {
+    String id = lock.identity();
+    LeaderElector elector = new LeaderElectorBuilder(client, executor).withConfig(new LeaderElectionConfigBuilder()
+        .withName("it").withLock(lock).withLeaseDuration(L).withRenewDeadline(D).withRetryPeriod(R)
+        .withReleaseOnCancel(true)
+        .withLeaderCallbacks(new LeaderCallbacks(() -> events.add(id + ":start"), () -> events.add(id + ":stop"),
+            leader -> { }))
+        .build()).build();
+    CompletableFuture<?> f = elector.start();
+    elections.add(f);
+    return f;
+  }
+
+  private Resource<MultiClusterLease> object() {
+    return client.resources(MultiClusterLease.class).inNamespace(ns).withName(NAME);
+  }
+
+  private String holder() {
+    MultiClusterLease o = object().get();
+    return o == null ? null : o.getSpec().getHolderIdentity();
+  }
+
+  private List<String> starts() {
+    return events.stream().filter(e -> e.endsWith(":start")).collect(Collectors.toList());
+  }
+
+  @Test
+  void twoElectorsOneLocalCandidateOnlyTheConfirmedOneLeads() {
+    controller();
+    MultiClusterLeaseLock a = lock("a");
+    MultiClusterLeaseLock b = lock("b");
+    elect(a);
+    elect(b);
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> starts().size() == 1);
+    String winner = starts().get(0).split(":")[0];
+    MultiClusterLeaseLock leader = winner.equals("a") ? a : b;
+    MultiClusterLeaseLock standby = winner.equals("a") ? b : a;
+    assertThat(holder()).isEqualTo(winner);
+    assertThat(leader.isLeader()).isTrue();
+    assertThat(leader.fencingToken()).isPresent();
+    // for three lease durations nothing changes: one spec holder, one leader, the standby keeps quiet
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() ->
+        starts().size() == 1 && winner.equals(holder()) && leader.isLeader() && !standby.isLeader());
+    assertThat(standby.problem()).isEmpty();
+    assertThat(leader.problem()).isEmpty();
+  }
+
+  @Test
+  void onStopLeadingWithinRenewDeadlineWhenConfirmationsStop() {
+    EchoingStatusWriter writer = controller();
+    MultiClusterLeaseLock a = lock("a");
+    CompletableFuture<?> election = elect(a);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("a:start")); // the elector saw it too
+
+    writer.stopEchoing();
+    long stoppedAt = System.nanoTime();
+    long validUntil = a.validUntilNanos();
+    await().atMost(D.plus(R).plusMillis(500)).until(() -> events.contains("a:stop"));
+    long tookMillis = Duration.ofNanos(System.nanoTime() - stoppedAt).toMillis();
+
+    assertThat(a.isLeader()).isFalse();
+    assertThat(validUntil - stoppedAt).isLessThanOrEqualTo(D.toNanos());
+    assertThat(tookMillis).isLessThan(D.plus(R).plusMillis(300).toMillis());
+    await().atMost(Duration.ofSeconds(1)).until(election::isDone); // a LeaderElector does not campaign again
+    assertThat(holder()).isEqualTo("a"); // still the local candidate, still heartbeating for the next round
+  }
+
+  @Test
+  void statusNamingAnotherLeaderStopsLeadingAtOnce() {
+    EchoingStatusWriter writer = controller();
+    MultiClusterLeaseLock a = lock("a");
+    elect(a);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("a:start")); // the elector saw it too
+
+    long before = System.nanoTime();
+    writer.nameOtherLeader("west-pod-0");
+    await().atMost(Duration.ofSeconds(1)).until(() -> !a.isLeader()); // the informer brings it in at once
+    await().atMost(R.plusMillis(500)).until(() -> events.contains("a:stop"));
+    assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(D);
+    assertThat(a.globalLeader()).contains("west-pod-0");
+    assertThat(a.leaderCluster()).contains("west");
+  }
+
+  @Test
+  void releaseOnCancelClearsHolderIdentity() {
+    controller();
+    MultiClusterLeaseLock a = lock("a");
+    CompletableFuture<?> election = elect(a);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("a:start")); // the elector saw it too
+
+    election.cancel(true);
+
+    assertThat(a.isLeader()).isFalse();
+    await().atMost(Duration.ofSeconds(1)).until(() -> "".equals(holder()));
+    await().atMost(Duration.ofSeconds(1)).until(() -> events.equals(List.of("a:start", "a:stop")));
+  }
+
+  @Test
+  void staleStatusNamingARestartedCandidateDoesNotMakeItLeader() {
+    // what a crashed process "x" left behind: its heartbeat, and the controller's echo of it
+    Instant old = Instant.now().minusSeconds(30);
+    MultiClusterLease left = new MultiClusterLease();
+    left.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName(NAME).build());
+    left.setSpec(new MultiClusterLeaseSpec("x", 2, MicroTimes.of(old)));
+    client.resource(left).create();
+    EchoingStatusWriter.writeStatus(client, object(), s -> {
+      s.setLeader("x");
+      s.setObservedRenewTime(MicroTimes.of(old));
+      s.setFencingToken(41L);
+    });
+
+    MultiClusterLeaseLock x = lock("x"); // the restarted process, same identity
+    elect(x);
+    await().during(D.plus(R)).atMost(D.plusSeconds(1)).until(() -> !x.isLeader() && starts().isEmpty());
+    assertThat(MicroTimes.toInstant(object().get().getSpec().getRenewTime())).isAfter(old); // it heartbeats
+
+    controller(); // the controller confirms its new heartbeat
+    await().atMost(Duration.ofSeconds(3)).until(() -> events.contains("x:start"));
+    assertThat(x.fencingToken()).hasValue(101);
+  }
+
+  @Test
+  void theInformerBringsConfirmationAndLossWithoutATick() {
+    MultiClusterLeaseLock a = lock("a");
+    AtomicInteger changes = new AtomicInteger();
+    a.addListener(changes::incrementAndGet);
+    a.get(client); // one tick: creates the object with a heartbeat; nothing drives the lock after this
+    assertThat(a.isLeader()).isFalse();
+
+    EchoingStatusWriter writer = controller();
+    await().atMost(Duration.ofSeconds(2)).until(a::isLeader);
+    writer.nameOtherLeader("b");
+    await().atMost(Duration.ofSeconds(2)).until(() -> !a.isLeader());
+    assertThat(changes.get()).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void candidateRunnerCampaignsAgainAfterALossAndReleasesOnClose() throws Exception {
+    EchoingStatusWriter writer = controller();
+    MultiClusterLeaseLock a = lock("a");
+    List<Long> tokens = new CopyOnWriteArrayList<>();
+    CandidateRunner runner = CandidateRunner.builder(client, a)
+        .onStartLeading(token -> {
+          tokens.add(token);
+          events.add("a:start");
+        })
+        .onStopLeading(() -> events.add("a:stop"))
+        .build();
+    CompletableFuture<Void> running = runner.start();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> events.equals(List.of("a:start")));
+    writer.stopEchoing();
+    await().atMost(D.plus(R).plusSeconds(1)).until(() -> events.equals(List.of("a:start", "a:stop")));
+    writer.resumeEchoing();
+    await().atMost(Duration.ofSeconds(5)).until(() -> events.equals(List.of("a:start", "a:stop", "a:start")));
+    assertThat(runner.terms()).isGreaterThanOrEqualTo(2);
+    assertThat(tokens).allSatisfy(t -> assertThat(t).isPositive());
+
+    runner.close();
+    assertThat(running).isDone();
+    assertThat(events).containsExactly("a:start", "a:stop", "a:start", "a:stop");
+    assertThat(holder()).isEmpty();
+  }
+
+  @Test
+  void handoverBetweenTwoRunnersOnClose() {
+    controller();
+    MultiClusterLeaseLock a = lock("a");
+    MultiClusterLeaseLock b = lock("b");
+    List<String> leaders = new CopyOnWriteArrayList<>();
+    List<Long> tokens = new CopyOnWriteArrayList<>();
+    CandidateRunner ra = CandidateRunner.builder(client, a).onStartLeading(t -> {
+      leaders.add("a");
+      tokens.add(t);
+    }).build();
+    CandidateRunner rb = CandidateRunner.builder(client, b).onStartLeading(t -> {
+      leaders.add("b");
+      tokens.add(t);
+    }).build();
+    closeables.add(ra);
+    closeables.add(rb);
+    ra.start();
+    await().atMost(Duration.ofSeconds(5)).until(() -> leaders.equals(List.of("a")));
+    rb.start();
+
+    long closing = System.nanoTime();
+    ra.close();
+    assertThat(a.isLeader()).isFalse();
+    await().atMost(Duration.ofSeconds(3)).until(() -> leaders.equals(List.of("a", "b")));
+    long handoverMillis = Duration.ofNanos(System.nanoTime() - closing).toMillis();
+    assertThat(tokens.get(1)).isGreaterThan(tokens.get(0));
+    assertThat(handoverMillis).isLessThan(L.toMillis()); // released, not expired
+  }
+}
