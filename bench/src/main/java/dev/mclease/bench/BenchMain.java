@@ -1,0 +1,153 @@
+package dev.mclease.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.mclease.bench.report.ReportWriter;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * {@code ./mcl bench [--quick] [--out DIR] [--only REGEX] [--report-only]}: runs the benchmark plan (each step
+ * a JMH run with its own parameters), merges JMH's JSON into {@code jmh-result.json}, and writes the summary,
+ * the markdown report and the plot (see {@link ReportWriter}).
+ *
+ * <p>{@code --quick} (≤ 5 minutes on 2 cores) uses the short timings only and few samples; the full plan adds
+ * samples and covers the default timings with graceful-handover and crash samples.
+ */
+public final class BenchMain {
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** One JMH run of the plan. */
+  record Step(String name, String include, Map<String, String[]> params, int warmup, int iterations) {
+  }
+
+  private BenchMain() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = false;
+    boolean reportOnly = false;
+    Path out = Path.of("bench", "results");
+    Pattern only = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> quick = true;
+        case "--report-only" -> reportOnly = true;
+        case "--out" -> out = Path.of(args[++i]);
+        case "--only" -> only = Pattern.compile(args[++i]);
+        case "-h", "--help" -> {
+          System.out.println("usage: mcl bench [--quick] [--out DIR] [--only STEP-REGEX] [--report-only]");
+          System.out.println("steps: " + plan(false).stream().map(Step::name).toList());
+          return;
+        }
+        default -> throw new IllegalArgumentException("unknown option " + args[i] + " (try --help)");
+      }
+    }
+    Files.createDirectories(out);
+    Path jmhJson = out.resolve("jmh-result.json");
+    Path side = out.resolve("side.jsonl");
+    Map<String, Object> run = runInfo(quick);
+    if (!reportOnly) {
+      Files.deleteIfExists(side);
+      long start = System.nanoTime();
+      ArrayNode merged = JSON.createArrayNode();
+      for (Step step : plan(quick)) {
+        if (only != null && !only.matcher(step.name()).find()) {
+          continue;
+        }
+        System.out.println("[bench] step " + step.name());
+        merged.addAll(runStep(step, out, side));
+        JSON.writeValue(jmhJson.toFile(), merged);
+      }
+      run.put("wall_time_s", Duration.ofNanos(System.nanoTime() - start).toSeconds());
+    }
+    JsonNode summary = ReportWriter.write(jmhJson, side, run, out);
+    System.out.println("[bench] report: " + out.resolve(ReportWriter.REPORT) + " (targets: "
+        + summary.path("targets").size() + ")");
+  }
+
+  /** The steps; quick = short timings only, few samples. */
+  static List<Step> plan(boolean quick) {
+    String[] both = {"mcl", "baseline"};
+    String[] fast = {"fast"};
+    List<Step> plan = new ArrayList<>();
+    plan.add(new Step("handover", "FailoverBench\\.gracefulHandover$",
+        Map.of("system", both, "timings", fast), 1, quick ? 8 : 30));
+    plan.add(new Step("crash", "FailoverBench\\.candidateCrash$",
+        Map.of("system", both, "timings", fast), 0, quick ? 5 : 15));
+    plan.add(new Step("partition", "FailoverBench\\.leaderPartition$",
+        Map.of("system", both, "timings", fast), 0, quick ? 4 : 10));
+    plan.add(new Step("controller-loss", "FailoverBench\\.controllerLoss$",
+        Map.of("system", new String[] {"mcl"}, "timings", fast), 0, quick ? 4 : 10));
+    plan.add(new Step("cold-start", "ColdStartBench\\.firstLeader$",
+        Map.of("system", both, "timings", fast), 1, quick ? 5 : 15));
+    plan.add(new Step("scale", "ScaleBench\\.allLed$",
+        Map.of("system", both, "leases", new String[] {"1", "10", "100", "1000"}, "timings",
+            new String[] {"defaults"}), 0, quick ? 1 : 3));
+    plan.add(new Step("cost", "CostBench\\.steadyState$",
+        Map.of("system", both, "timings", fast, "windowSeconds", new String[] {quick ? "15" : "60"}), 0, 1));
+    if (!quick) {
+      String[] defaults = {"defaults"};
+      plan.add(new Step("handover-defaults", "FailoverBench\\.gracefulHandover$",
+          Map.of("system", both, "timings", defaults), 0, 3));
+      plan.add(new Step("crash-defaults", "FailoverBench\\.candidateCrash$",
+          Map.of("system", both, "timings", defaults), 0, 2));
+    }
+    return plan;
+  }
+
+  private static ArrayNode runStep(Step step, Path out, Path side) throws RunnerException, IOException {
+    Path result = out.resolve("jmh-" + step.name() + ".json");
+    ChainedOptionsBuilder o = new OptionsBuilder()
+        .include(step.include())
+        .warmupIterations(step.warmup())
+        .measurementIterations(step.iterations())
+        .forks(1)
+        .shouldFailOnError(false)
+        .jvmArgsAppend("-D" + SideResults.PROPERTY + "=" + side.toAbsolutePath(),
+            "-Dlogback.configurationFile=logback-bench.xml")
+        .resultFormat(ResultFormatType.JSON)
+        .result(result.toString());
+    step.params().forEach(o::param);
+    new Runner(o.build()).run();
+    ArrayNode a = Files.exists(result) ? (ArrayNode) JSON.readTree(result.toFile()) : JSON.createArrayNode();
+    Files.deleteIfExists(result);
+    return a;
+  }
+
+  private static Map<String, Object> runInfo(boolean quick) {
+    Map<String, Object> run = new LinkedHashMap<>();
+    run.put("date", OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS).toString());
+    run.put("mode", quick ? "quick" : "full");
+    run.put("quick", quick);
+    run.put("cores", Runtime.getRuntime().availableProcessors());
+    long mem = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getTotalMemorySize();
+    run.put("memory_gib", Math.round(mem / (1024.0 * 1024 * 1024)));
+    run.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+    run.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+    run.put("jmh", "1.37");
+    run.put("clusters", 3);
+    run.put("etcd", "1 member, local process");
+    return run;
+  }
+}

@@ -1,0 +1,174 @@
+package dev.mclease.bench;
+
+import dev.mclease.bench.sut.BaselineElectorate;
+import dev.mclease.bench.sut.MclElectorate;
+import dev.mclease.bench.sut.WriteCounter;
+import dev.mclease.crd.MultiClusterLease;
+import dev.mclease.testbed.fleet.ClusterNode;
+import dev.mclease.testbed.fleet.Timings;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.micrometer.core.instrument.Counter;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Cost in steady state (a leader, every candidate running, no faults), over a window of {@code windowSeconds}:
+ * <ul>
+ *   <li>API writes per active candidate-minute, counted by {@link WriteCounter} (a watch on the objects:
+ *       spec writes = candidates' heartbeats, status writes = controllers' echoes), divided by candidates ×
+ *       minutes. Baseline: writes to the Lease by its 3 fabric8 electors.</li>
+ *   <li>Backend requests per controller-minute: etcd's own {@code grpc_server_msg_received_total} (every unary
+ *       request and every message on a stream: lease keep-alives, watch requests) read from its {@code /metrics}
+ *       before and after, divided by controllers × minutes. Only the controllers talk to etcd. The baseline has no
+ *       second store (its API server's own storage is not counted on either side).</li>
+ * </ul>
+ * The JMH score of this benchmark is just the window; the figures go to the side results.
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@State(Scope.Benchmark)
+@Fork(1)
+@Warmup(iterations = 0)
+@Measurement(iterations = 1)
+public class CostBench {
+
+  private static final Pattern GRPC = Pattern.compile(
+      "^grpc_server_msg_received_total\\{([^}]*)}\\s+([0-9.eE+]+)$");
+  private static final Pattern METHOD = Pattern.compile("grpc_method=\"([^\"]+)\"");
+
+  @Param({"mcl", "baseline"})
+  public String system;
+
+  @Param({"fast"})
+  public String timings;
+
+  @Param({"20"})
+  public int windowSeconds;
+
+  private Timings t;
+  private MclElectorate mcl;
+  private BaselineElectorate baseline;
+  private final List<WriteCounter<?>> counters = new ArrayList<>();
+
+  @Setup(Level.Trial)
+  public void startSystem() {
+    t = BenchTimings.named(timings);
+    if ("mcl".equals(system)) {
+      mcl = new MclElectorate(3, 1, "cost", t);
+      mcl.awaitStableLeader(t.retryPeriod().multipliedBy(5), Duration.ofMinutes(2));
+      for (ClusterNode n : mcl.fleet().clusters()) {
+        counters.add(new WriteCounter<>(n.cluster().client().resources(MultiClusterLease.class),
+            MultiClusterLease::getSpec, MultiClusterLease::getStatus));
+      }
+    } else {
+      baseline = new BaselineElectorate(3, "cost", t).start();
+      baseline.awaitStableLeader(t.retryPeriod().multipliedBy(5), Duration.ofMinutes(2));
+      counters.add(new WriteCounter<>(baseline.cluster().client().leases(), Lease::getSpec, l -> ""));
+    }
+  }
+
+  @Benchmark
+  public double steadyState() throws Exception {
+    long specBefore = counters.stream().mapToLong(WriteCounter::specWrites).sum();
+    long statusBefore = counters.stream().mapToLong(WriteCounter::statusWrites).sum();
+    Map<String, Double> etcdBefore = etcdRequests();
+    double echoesBefore = echoes();
+    long t0 = System.nanoTime();
+    TimeUnit.SECONDS.sleep(windowSeconds);
+    double minutes = (System.nanoTime() - t0) / 60e9;
+    long spec = counters.stream().mapToLong(WriteCounter::specWrites).sum() - specBefore;
+    long status = counters.stream().mapToLong(WriteCounter::statusWrites).sum() - statusBefore;
+    int candidates = 3;
+    Map<String, Object> p = Map.of("system", system, "timings", timings, "window_s", windowSeconds);
+    SideResults.record("cost", p, "candidate_writes_per_candidate_minute", spec / (candidates * minutes));
+    SideResults.record("cost", p, "controller_writes_per_candidate_minute", status / (candidates * minutes));
+    SideResults.record("cost", p, "api_writes_per_candidate_minute", (spec + status) / (candidates * minutes));
+    if (mcl != null) {
+      int controllers = mcl.fleet().clusters().size();
+      Map<String, Double> etcdAfter = etcdRequests();
+      double total = 0;
+      for (Map.Entry<String, Double> e : etcdAfter.entrySet()) {
+        double d = e.getValue() - etcdBefore.getOrDefault(e.getKey(), 0.0);
+        if (d > 0) {
+          total += d;
+          SideResults.record("cost", Map.of("system", system, "timings", timings, "window_s", windowSeconds,
+              "etcd_method", e.getKey()), "backend_requests_per_controller_minute", d / (controllers * minutes));
+        }
+      }
+      SideResults.record("cost", p, "backend_requests_per_controller_minute", total / (controllers * minutes));
+      SideResults.record("cost", p, "echoes_per_controller_minute",
+          (echoes() - echoesBefore) / (controllers * minutes));
+    }
+    return minutes * 60e3;
+  }
+
+  private double echoes() {
+    if (mcl == null) {
+      return 0;
+    }
+    double sum = 0;
+    for (ClusterNode n : mcl.fleet().clusters()) {
+      for (Counter c : n.controller().registry().find("mclease.echoes").counters()) {
+        sum += c.count();
+      }
+    }
+    return sum;
+  }
+
+  /** etcd's received-message counters by gRPC method, summed over members. */
+  private Map<String, Double> etcdRequests() throws IOException, InterruptedException {
+    Map<String, Double> byMethod = new HashMap<>();
+    if (mcl == null) {
+      return byMethod;
+    }
+    HttpClient http = HttpClient.newHttpClient();
+    for (String endpoint : mcl.fleet().etcd().endpoints()) {
+      String body = http.send(HttpRequest.newBuilder(URI.create(endpoint + "/metrics")).GET().build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      for (String line : body.split("\n")) {
+        Matcher m = GRPC.matcher(line.trim());
+        if (m.matches()) {
+          Matcher method = METHOD.matcher(m.group(1));
+          String name = method.find() ? method.group(1) : "?";
+          byMethod.merge(name, Double.parseDouble(m.group(2)), Double::sum);
+        }
+      }
+    }
+    return byMethod;
+  }
+
+  @TearDown(Level.Trial)
+  public void stopSystem() {
+    counters.forEach(WriteCounter::close);
+    if (mcl != null) {
+      mcl.close();
+    }
+    if (baseline != null) {
+      baseline.close();
+    }
+  }
+}

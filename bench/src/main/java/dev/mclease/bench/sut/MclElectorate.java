@@ -1,0 +1,116 @@
+package dev.mclease.bench.sut;
+
+import dev.mclease.testbed.chaos.Fault;
+import dev.mclease.testbed.fleet.CandidateNode;
+import dev.mclease.testbed.fleet.ClusterNode;
+import dev.mclease.testbed.fleet.Fleet;
+import dev.mclease.testbed.fleet.Timings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * MultiClusterLease as the testbed runs it: a {@link Fleet} of embedded clusters, one election controller per
+ * cluster, a real etcd, and fabric8 {@code LeaderElector}s on {@code MultiClusterLeaseLock}s.
+ */
+public final class MclElectorate implements Electorate {
+
+  private final Fleet fleet;
+  private final LeaderEvents events = new LeaderEvents();
+  private final List<Runnable> heals = new ArrayList<>();
+
+  /** Builds and starts a fleet of {@code clusters} clusters with {@code candidatesPerCluster} candidates each. */
+  public MclElectorate(int clusters, int candidatesPerCluster, String leaseName, Timings timings) {
+    this(Fleet.builder().clusterCount(clusters).candidatesPerCluster(candidatesPerCluster)
+        .lease("default", leaseName).timings(timings).build());
+  }
+
+  /** Wraps a built fleet and starts it. */
+  public MclElectorate(Fleet fleet) {
+    this.fleet = fleet;
+    fleet.onLeadershipChange(c -> {
+      if (c.isLeader()) {
+        events.started(c.identity());
+      }
+    });
+    fleet.start();
+  }
+
+  public Fleet fleet() {
+    return fleet;
+  }
+
+  public LeaderEvents events() {
+    return events;
+  }
+
+  @Override
+  public String system() {
+    return "mcl";
+  }
+
+  @Override
+  public String awaitStableLeader(Duration quiet, Duration timeout) {
+    synchronized (heals) {
+      heals.forEach(Runnable::run);
+      heals.clear();
+    }
+    fleet.clusters().forEach(n -> n.controller().start());
+    fleet.candidates().forEach(CandidateNode::start);
+    return Waits.stableSingle(() -> fleet.leaders().stream().map(CandidateNode::identity).toList(), quiet, timeout,
+        "MultiClusterLease leader");
+  }
+
+  @Override
+  public CompletableFuture<LeaderEvents.Started> nextLeaderOtherThan(String identity) {
+    return events.next(id -> !id.equals(identity));
+  }
+
+  @Override
+  public void release(String identity) {
+    fleet.candidate(identity).release();
+  }
+
+  @Override
+  public void crash(String identity) {
+    fleet.candidate(identity).kill();
+  }
+
+  @Override
+  public void restart(String identity) {
+    fleet.candidate(identity).start();
+  }
+
+  /** Kills the election controller of the cluster where {@code identity} runs; restarted by the next wait. */
+  public void killController(String identity) {
+    fleet.cluster(fleet.candidate(identity).clusterName()).controller().kill();
+  }
+
+  @Override
+  public AutoCloseable partitionLeader(String identity) {
+    ClusterNode node = fleet.cluster(fleet.candidate(identity).clusterName());
+    Fault fault = Fault.isolateCluster(node);
+    fault.inject();
+    Runnable heal = new Runnable() {
+      private boolean done;
+
+      @Override
+      public synchronized void run() {
+        if (!done) {
+          done = true;
+          fault.heal();
+        }
+      }
+    };
+    synchronized (heals) {
+      heals.add(heal);
+    }
+    return heal::run;
+  }
+
+  @Override
+  public void close() {
+    fleet.close();
+  }
+}
