@@ -1,0 +1,251 @@
+package dev.mclease.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import dev.mclease.crd.MicroTimes;
+import dev.mclease.crd.MultiClusterLease;
+import dev.mclease.crd.MultiClusterLeaseSpec;
+import dev.mclease.crd.MultiClusterLeaseStatus;
+import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
+import dev.mclease.testbed.chaos.Fault;
+import dev.mclease.testbed.cluster.Cluster;
+import dev.mclease.testbed.cluster.EmbeddedCluster;
+import dev.mclease.testbed.fleet.CandidateNode;
+import dev.mclease.testbed.fleet.ClusterNode;
+import io.cucumber.java.en.Given;
+import io.cucumber.java.en.Then;
+import io.cucumber.java.en.When;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/** Input nobody should have written: invalid specs, garbage in etcd, a missing CRD, a candidate writing status. */
+public final class BadInputSteps {
+
+  private static final Duration POLL = Duration.ofMillis(50);
+
+  private final World world;
+  private final List<Condition> lastConditions = new ArrayList<>();
+  private KubernetesClientException refusal;
+
+  public BadInputSteps(World world) {
+    this.world = world;
+  }
+
+  // ------------------------------------------------------------------------------------------ invalid spec
+
+  @When("^someone writes the lease \"([^\"]+)/([^\"]+)\" straight into every cluster with "
+      + "(leaseDurationSeconds|holderIdentity) (.+)$")
+  public void writeInvalidSpec(String namespace, String name, String field, String value) {
+    MultiClusterLeaseSpec spec = new MultiClusterLeaseSpec("intruder", 15, MicroTimes.of(Instant.now()));
+    if (field.equals("leaseDurationSeconds")) {
+      spec.setLeaseDurationSeconds(Integer.parseInt(value));
+    } else {
+      int length = Integer.parseInt(value.replaceAll("\\D", ""));
+      spec.setHolderIdentity("x".repeat(length));
+    }
+    for (ClusterNode n : world.fleet().clusters()) {
+      MultiClusterLease lease = new MultiClusterLease();
+      lease.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+      lease.setSpec(spec);
+      // through the cluster's own client, around every candidate: no candidate would write this
+      n.cluster().client().resources(MultiClusterLease.class).inNamespace(namespace).resource(lease).create();
+    }
+  }
+
+  @Then("within {int} second(s) every controller reports condition {word} {word} with reason {word} on {string}")
+  public void everyControllerReports(int seconds, String type, String status, String reason, String lease) {
+    String[] nsName = lease.split("/");
+    lastConditions.clear();
+    for (ClusterNode n : world.fleet().clusters()) {
+      lastConditions.add(awaitCondition(n.cluster(), nsName[0], nsName[1], type, status, reason, seconds));
+    }
+  }
+
+  @Then("the old leader's controller reports condition {word} {word} with reason {word}")
+  public void oldLeadersControllerReports(String type, String status, String reason) {
+    Cluster cluster = world.fleet().cluster(world.oldLeader.clusterName()).cluster();
+    lastConditions.clear();
+    lastConditions.add(awaitCondition(cluster, world.fleet().namespace(), world.fleet().leaseName(), type, status,
+        reason, 5));
+  }
+
+  @Then("that condition's message names {string}")
+  public void conditionMessageNames(String text) {
+    assertThat(lastConditions).as("conditions read").isNotEmpty();
+    for (Condition c : lastConditions) {
+      assertThat(c.getMessage()).as("message of condition %s", c.getType()).contains(text);
+    }
+  }
+
+  private Condition awaitCondition(Cluster cluster, String namespace, String name, String type, String status,
+      String reason, int seconds) {
+    Condition[] seen = new Condition[1];
+    await("condition " + type + "=" + status + " reason " + reason + " on " + namespace + "/" + name + " in "
+        + cluster.name()).atMost(Duration.ofSeconds(seconds)).pollInterval(POLL).untilAsserted(() -> {
+          MultiClusterLease lease = cluster.client().resources(MultiClusterLease.class).inNamespace(namespace)
+              .withName(name).get();
+          assertThat(lease).as("the lease").isNotNull();
+          MultiClusterLeaseStatus st = lease.getStatus();
+          assertThat(st).as("status of %s/%s in %s", namespace, name, cluster.name()).isNotNull();
+          Optional<Condition> c = st.condition(type);
+          assertThat(c).as("condition %s in %s", type, st).isPresent();
+          assertThat(c.get().getStatus()).as("status of %s", c.get()).isEqualTo(status);
+          assertThat(c.get().getReason()).as("reason of %s", c.get()).isEqualTo(reason);
+          seen[0] = c.get();
+        });
+    return seen[0];
+  }
+
+  // ------------------------------------------------------------------------------------------------ etcd
+
+  @Then("nobody holds {string} in etcd")
+  public void nobodyHolds(String lease) throws Exception {
+    assertThat(etcdValue(lease)).as("backend key of %s", lease).isEmpty();
+  }
+
+  @Given("the lease's key in etcd holds {string} written straight into etcd")
+  public void malformedValue(String value) {
+    String lease = world.fleet().namespace() + "/" + world.fleet().leaseName();
+    Client etcd = etcd();
+    ByteSequence key = key(lease);
+    world.inject("malformed", Fault.simple("malformed value in etcd at " + key, () -> {
+      try {
+        etcd.getKVClient().put(key, ByteSequence.from(value, StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException("could not write into etcd", e);
+      }
+    }, () -> {
+      try {
+        etcd.getKVClient().delete(key).get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException("could not delete from etcd", e);
+      }
+    }));
+  }
+
+  @Then("the lease's key in etcd still holds {string}")
+  public void stillHolds(String value) throws Exception {
+    assertThat(etcdValue(world.fleet().namespace() + "/" + world.fleet().leaseName())).contains(value);
+  }
+
+  @When("the malformed value is deleted from etcd")
+  public void deleteMalformed() {
+    world.heal("malformed");
+  }
+
+  private Optional<String> etcdValue(String lease) throws Exception {
+    List<KeyValue> kvs = etcd().getKVClient().get(key(lease)).get(5, TimeUnit.SECONDS).getKvs();
+    return kvs.isEmpty() ? Optional.empty() : Optional.of(kvs.get(0).getValue().toString(StandardCharsets.UTF_8));
+  }
+
+  private Client etcdClient;
+
+  private Client etcd() {
+    if (etcdClient == null) {
+      etcdClient = world.closeLater(Client.builder().endpoints(world.fleet().etcd().endpoints().toArray(String[]::new))
+          .build());
+    }
+    return etcdClient;
+  }
+
+  private static ByteSequence key(String lease) {
+    return ByteSequence.from(EtcdBackendConfig.DEFAULT_KEY_PREFIX + "/" + lease, StandardCharsets.UTF_8);
+  }
+
+  // ---------------------------------------------------------------------------------------- start, CRD
+
+  @Given("the MultiClusterLease CRD is not installed in {string}")
+  public void noCrd(String cluster) {
+    Cluster c = world.fleet().cluster(cluster).cluster();
+    assertThat(c).as("cluster %s", cluster).isInstanceOf(EmbeddedCluster.class);
+    ((EmbeddedCluster) c).uninstallCrd();
+  }
+
+  /** Starts every controller, then every candidate; a component that refuses to start is remembered, not fatal. */
+  @When("the controllers and candidates start")
+  public void start() {
+    world.markEvent();
+    for (ClusterNode n : world.fleet().clusters()) {
+      try {
+        n.controller().start();
+      } catch (RuntimeException e) {
+        world.startFailures.put(n.name(), e);
+      }
+    }
+    world.fleet().candidates().forEach(CandidateNode::start);
+  }
+
+  @Then("the controller of {string} refused to start with an error naming {string}")
+  public void controllerRefused(String cluster, String text) {
+    assertThat(world.startFailures).as("controllers that refused to start").containsKey(cluster);
+    assertThat(world.startFailures.get(cluster)).hasMessageContaining(text);
+    assertThat(world.fleet().cluster(cluster).controller().isRunning()).as("controller of %s running", cluster)
+        .isFalse();
+  }
+
+  @Then("within {int} second(s) the candidate in {string} reports a problem naming {string}")
+  public void candidateProblem(int seconds, String cluster, String text) {
+    CandidateNode c = world.fleet().cluster(cluster).candidates().get(0);
+    await(c + " to report a problem naming '" + text + "'").atMost(Duration.ofSeconds(seconds)).pollInterval(POLL)
+        .untilAsserted(() -> assertThat(c.lock().problem()).as("problem of %s", c).hasValueSatisfying(
+            p -> assertThat(p).contains(text)));
+    assertThat(c.isLeader()).as("%s leading", c).isFalse();
+  }
+
+  // ------------------------------------------------------------------------------------------ k3s, RBAC
+
+  /** Gives the candidate's ServiceAccount the Role the docs prescribe (spec only) and tries a status write as it. */
+  @When("the candidate's service account tries to write the lease's status")
+  public void candidateWritesStatus() {
+    Cluster cluster = world.fleet().clusters().get(0).cluster();
+    KubernetesClient admin = cluster.client();
+    String ns = world.fleet().namespace();
+    admin.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata()
+        .withName("candidate").endMetadata().build()).serverSideApply();
+    admin.rbac().roles().inNamespace(ns).resource(new RoleBuilder().withNewMetadata().withName("mclease-candidate")
+        .endMetadata().withRules(new PolicyRuleBuilder().withApiGroups(MultiClusterLease.GROUP)
+            .withResources(MultiClusterLease.PLURAL).withVerbs("get", "list", "watch", "create", "update").build())
+        .build()).serverSideApply();
+    admin.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder().withNewMetadata()
+        .withName("mclease-candidate").endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role",
+            "mclease-candidate").addNewSubject().withKind("ServiceAccount").withName("candidate").withNamespace(ns)
+        .endSubject().build()).serverSideApply();
+    String user = "system:serviceaccount:" + ns + ":candidate";
+    try (KubernetesClient asCandidate = new KubernetesClientBuilder().withConfig(new ConfigBuilder(
+        admin.getConfiguration()).withImpersonateUsername(user)
+        .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + ns).build()).build()) {
+      MultiClusterLease lease = asCandidate.resources(MultiClusterLease.class).inNamespace(ns)
+          .withName(world.fleet().leaseName()).get();
+      assertThat(lease).as("the candidate may read the lease").isNotNull();
+      lease.getStatus().setLeader("someone-else");
+      refusal = catchThrowableOfType(KubernetesClientException.class,
+          () -> asCandidate.resources(MultiClusterLease.class).inNamespace(ns).resource(lease).updateStatus());
+    }
+  }
+
+  @Then("the API server refuses it with 403 Forbidden")
+  public void refusedForbidden() {
+    assertThat(refusal).as("the status write as the candidate").isNotNull();
+    assertThat(refusal.getCode()).isEqualTo(403);
+  }
+}

@@ -1,0 +1,98 @@
+package dev.mclease.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.mclease.testbed.fleet.Fleet;
+import dev.mclease.testbed.fleet.Timings;
+import dev.mclease.testbed.history.HistoryChecker;
+import dev.mclease.testbed.history.HistoryChecker.Verdict;
+import io.cucumber.java.en.Given;
+import io.cucumber.java.en.Then;
+import io.cucumber.java.en.When;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Seeded random fault schedules: the outline's seeds, and -Dsoak=N more. */
+public final class ChaosSteps {
+
+  /** Soak seeds start here, far from the outline's. */
+  static final long SOAK_FIRST_SEED = 1000;
+
+  private final World world;
+  private List<String> schedule = List.of();
+  private int soakSeeds;
+  private final List<String> soakFailures = new ArrayList<>();
+  private int soakRuns;
+
+  public ChaosSteps(World world) {
+    this.world = world;
+  }
+
+  @When("the random fault schedule with seed {long} runs")
+  public void runSchedule(long seed) {
+    schedule = new RandomSchedule(world, seed).run();
+    world.scenario.log("seed " + seed + ": " + String.join("; ", schedule));
+  }
+
+  @Then("every fault of the schedule is recorded in the history")
+  public void everyFaultRecorded() {
+    assertThat(schedule).as("faults of the schedule").hasSizeBetween(2, 4);
+    assertThat(Leaderships.faultsStarted(world.fleet().history())).as("faults started in the history")
+        .isEqualTo(schedule.size());
+    assertThat(Leaderships.faultsEnded(world.fleet().history())).as("faults healed in the history")
+        .isEqualTo(schedule.size());
+  }
+
+  @Given("the number of soak seeds asked for")
+  public void soakSeeds() {
+    soakSeeds = Integer.getInteger("soak", 0);
+    assumeTrue(soakSeeds > 0, "no soak asked for: run with -Dsoak=N to add N seeded fault schedules");
+  }
+
+  /** Each seed on its own fresh fleet, checked and closed before the next one starts. */
+  @When("that many random fault schedules run, each on a fresh fleet of 3 clusters")
+  public void runSoak() {
+    for (int i = 0; i < soakSeeds; i++) {
+      long seed = SOAK_FIRST_SEED + i;
+      World one = new World();
+      one.scenario = world.scenario;
+      Fleet fleet = Fleet.builder().clusters("east", "west", "south").candidatesPerCluster(1)
+          .etcdMembers(seed % 5 == 0 ? 3 : 1).timings(Timings.fast()).build();
+      one.fleet(fleet);
+      Verdict verdict = null;
+      String failure = null;
+      try {
+        fleet.start();
+        await("a first leader").atMost(fleet.firstLeaderBound()).pollInterval(Duration.ofMillis(20))
+            .until(() -> fleet.leader().isPresent());
+        List<String> faults = new RandomSchedule(one, seed).run();
+        await("a single leader after seed " + seed).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+            .until(() -> fleet.leader().isPresent());
+        verdict = HistoryChecker.check(fleet.history(), fleet.timings().leaderlessBound());
+        if (!verdict.violations().isEmpty()) {
+          failure = "seed " + seed + " (" + String.join("; ", faults) + "): " + verdict.summary();
+        }
+      } catch (RuntimeException | AssertionError e) {
+        failure = "seed " + seed + ": " + e.getMessage();
+      } finally {
+        soakRuns++;
+        Hooks.countFaultInjected("soak seed " + seed);
+        if (failure != null) {
+          soakFailures.add(failure);
+          world.scenario.log(failure + " - kept in " + Hooks.keep(fleet.history(), "soak-seed-" + seed, verdict));
+        }
+        Hooks.healLinks(fleet);
+        one.closeAll();
+      }
+    }
+  }
+
+  @Then("every one of their histories passes the split-brain checker")
+  public void soakPassed() {
+    assertThat(soakRuns).as("soak schedules run").isEqualTo(soakSeeds);
+    assertThat(soakFailures).as("soak seeds that failed").isEmpty();
+  }
+}

@@ -1,0 +1,45 @@
+package dev.mclease.features;
+
+import dev.mclease.testbed.chaos.Fault;
+import dev.mclease.testbed.fault.TcpProxy;
+import dev.mclease.testbed.fleet.CandidateNode;
+import dev.mclease.testbed.fleet.ClusterNode;
+
+/**
+ * Crashes as the specifications mean them: a dead process says nothing on its way out. The candidate's link to its
+ * API server is cut <em>before</em> the process is stopped, so that no release can slip out while it is closed
+ * (the testbed's {@code kill} closes the candidate's lock, and the lock releases {@code spec} on close when it can).
+ */
+final class Faults {
+
+  private Faults() {
+  }
+
+  /** The candidate process dies: no release, no more heartbeats. Heal: a new process starts. */
+  static Fault crashCandidate(CandidateNode c) {
+    return Fault.simple("crash " + c, () -> {
+      c.apiLink().partition();
+      c.kill();
+    }, () -> {
+      c.apiLink().heal();
+      c.start();
+    });
+  }
+
+  /** A whole cluster is lost at once: every link goes silent, then every process dies. Heal: all restart. */
+  static Fault loseCluster(ClusterNode n) {
+    return Fault.simple("lose cluster " + n.name(), () -> {
+      n.controller().etcdLinks().forEach(TcpProxy::partition);
+      n.controller().apiLink().partition();
+      n.candidates().forEach(c -> c.apiLink().partition());
+      n.controller().kill();
+      n.candidates().forEach(CandidateNode::kill);
+    }, () -> {
+      n.controller().etcdLinks().forEach(TcpProxy::heal);
+      n.controller().apiLink().heal();
+      n.candidates().forEach(c -> c.apiLink().heal());
+      n.controller().start();
+      n.candidates().forEach(CandidateNode::start);
+    });
+  }
+}

@@ -1,0 +1,47 @@
+@bad-input
+Feature: Bad input
+  Whatever is written into a MultiClusterLease or into the backend by someone other than the protocol, the
+  controller reports it in a condition that says what to do, and keeps serving every other lease. Nobody
+  takes a lock on the strength of bad input.
+
+  Scenario Outline: An invalid spec (<what>) is reported as InvalidSpec and the other lease keeps working
+    Given 2 clusters "east", "west" with one candidate each
+    And a leader has been elected
+    When someone writes the lease "default/broken" straight into every cluster with <field> <value>
+    Then within 5 seconds every controller reports condition Leader False with reason InvalidSpec on "default/broken"
+    And that condition's message names "<field>"
+    And nobody holds "default/broken" in etcd
+    When the leader releases its lease
+    Then within 2 seconds exactly one leader runs in another cluster
+
+    Examples:
+      | what                     | field                | value                   |
+      | leaseDurationSeconds 0   | leaseDurationSeconds | 0                       |
+      | 300-character holder     | holderIdentity       | a 300-character string  |
+
+  Scenario: A malformed value in etcd is reported, and nobody takes the key
+    Given 2 clusters "east", "west" with one candidate each, not yet started
+    And the lease's key in etcd holds "this is not a lock value" written straight into etcd
+    When the controllers and candidates start
+    Then within 5 seconds every controller reports condition Leader False with reason MalformedBackendValue on "default/demo"
+    And for 3 seconds no candidate leads
+    And the lease's key in etcd still holds "this is not a lock value"
+    When the malformed value is deleted from etcd
+    Then within 10 seconds exactly one leader runs in any cluster
+
+  Scenario: A cluster without the CRD: its controller refuses to start and says how to fix it, the other cluster leads
+    Given 2 clusters "east", "west" with one candidate each, not yet started
+    And the MultiClusterLease CRD is not installed in "west"
+    When the controllers and candidates start
+    Then the controller of "west" refused to start with an error naming "The MultiClusterLease CRD (multiclusterleases.mclease.dev) is not installed in cluster west"
+    And within 5 seconds the candidate in "west" reports a problem naming "install the CRD"
+    And within 10 seconds exactly one leader runs in "east"
+    And for 2 seconds exactly that leader keeps leading
+
+  @k3s
+  Scenario: A candidate may not write the status: only its controller may
+    Given 1 cluster "east" on k3s with one candidate each
+    And a leader has been elected
+    When the candidate's service account tries to write the lease's status
+    Then the API server refuses it with 403 Forbidden
+    And for 2 seconds exactly the old leader keeps leading
