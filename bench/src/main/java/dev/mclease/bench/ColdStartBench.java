@@ -57,6 +57,7 @@ public class ColdStartBench {
 
   @Setup(Level.Trial)
   public void startEtcd() {
+    Quiet.apply();
     t = BenchTimings.named(timings);
     if ("mcl".equals(system)) {
       etcd = EtcdProvider.start(1);

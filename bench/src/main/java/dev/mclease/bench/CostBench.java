@@ -76,6 +76,7 @@ public class CostBench {
 
   @Setup(Level.Trial)
   public void startSystem() {
+    Quiet.apply();
     t = BenchTimings.named(timings);
     if ("mcl".equals(system)) {
       mcl = new MclElectorate(3, 1, "cost", t);

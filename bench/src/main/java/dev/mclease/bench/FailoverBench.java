@@ -68,6 +68,7 @@ public class FailoverBench {
 
   @Setup(Level.Trial)
   public void startSystem() {
+    Quiet.apply();
     t = BenchTimings.named(timings);
     sut = "mcl".equals(system) ? new MclElectorate(clusters, 1, "bench", t)
         : new BaselineElectorate(clusters, "bench", t).start();

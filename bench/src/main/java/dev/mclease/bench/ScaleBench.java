@@ -62,6 +62,7 @@ public class ScaleBench {
 
   @Setup(Level.Trial)
   public void startSystem() {
+    Quiet.apply();
     t = BenchTimings.named(timings);
     if ("mcl".equals(system)) {
       fleet = Fleet.builder().clusterCount(3).candidatesPerCluster(0).timings(t).build().start();

@@ -429,6 +429,9 @@ public final class ReportWriter {
   private static void costRow(StringBuilder md, JsonNode c, String metric, String label) {
     JsonNode m = c.path("mcl").path(metric);
     JsonNode b = c.path("baseline").path(metric);
+    if (m.isMissingNode() && b.isMissingNode()) {
+      return;
+    }
     md.append("| ").append(label).append(" | ").append(num1(m)).append(" | ")
         .append(b.isMissingNode() ? (metric.contains("controller_minute") ? "n/a (no second store)" : "")
             : num1(b))

@@ -1,0 +1,127 @@
+package dev.mclease.bench.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+
+class ReportWriterTest {
+
+  @TempDir
+  Path out;
+
+  private JsonNode summary;
+
+  @BeforeEach
+  void writeFromCannedResults() throws URISyntaxException {
+    Path canned = Path.of(getClass().getResource("/canned/jmh-result.json").toURI()).getParent();
+    Map<String, Object> run = new LinkedHashMap<>();
+    run.put("date", "2026-01-01T00:00:00Z");
+    run.put("quick", true);
+    run.put("cores", 2);
+    summary = ReportWriter.write(canned.resolve("jmh-result.json"), canned.resolve("side.jsonl"), run, out);
+  }
+
+  @Test
+  void latencyRatiosAreMclOverTheSameRunsBaseline() {
+    JsonNode handover = row("graceful_handover");
+    assertThat(handover.path("mcl").path("p50_ms").asDouble()).isEqualTo(200);
+    assertThat(handover.path("mcl").path("p99_ms").asDouble()).isEqualTo(300);
+    assertThat(handover.path("baseline").path("p50_ms").asDouble()).isEqualTo(1100);
+    assertThat(handover.path("ratio_p50").asDouble()).isEqualTo(200.0 / 1100);
+    assertThat(handover.path("ratio_p99").asDouble()).isEqualTo(300.0 / 1200);
+  }
+
+  @Test
+  void jmhUnitsAreConvertedToMilliseconds() {
+    assertThat(row("candidate_crash").path("mcl").path("p99_ms").asDouble()).isEqualTo(2600);
+  }
+
+  @Test
+  void controllerLossIsComparedWithTheBaselinesCrash() {
+    JsonNode loss = row("controller_loss");
+    assertThat(loss.path("baseline_scenario").asText()).isEqualTo("candidate_crash");
+    assertThat(loss.path("ratio_p50").asDouble()).isEqualTo(2.0);
+  }
+
+  @Test
+  void scaleAndCostCarryRatiosAndTheTargetsAreJudged() {
+    JsonNode scale = summary.path("scale").get(0);
+    assertThat(scale.path("leases").asInt()).isEqualTo(1000);
+    assertThat(scale.path("ratio_all_led").asDouble()).isEqualTo(4.0);
+    assertThat(scale.path("ratio_heap_growth").asDouble()).isEqualTo(3.0);
+    assertThat(summary.path("cost").path("ratios").path("api_writes_per_candidate_minute").asDouble()).isEqualTo(5.0);
+    assertThat(summary.path("cost").path("etcd_requests_per_controller_minute_by_method").path("LeaseKeepAlive")
+        .asDouble()).isEqualTo(200);
+    assertThat(summary.path("targets").findValuesAsText("target")).contains(
+        "graceful handover p99 <= 300 ms (fast)", "crash failover p99 <= leaseDuration + 1 s (fast)",
+        "1000 leases all led <= 10 s");
+    assertThat(target("graceful handover p99 <= 300 ms (fast)").path("met").asBoolean()).isTrue();
+    assertThat(target("crash failover p99 <= leaseDuration + 1 s (fast)").path("met").asBoolean()).isTrue();
+  }
+
+  @Test
+  void summaryJsonIsStrictJsonWithoutNaN() throws Exception {
+    String text = Files.readString(out.resolve(ReportWriter.SUMMARY));
+    assertThat(text).doesNotContain("NaN");
+    assertThat(new ObjectMapper().readTree(text).path("run").path("cores").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void markdownHasTheTablesThePlotAndTheRatios() throws Exception {
+    String md = Files.readString(out.resolve(ReportWriter.REPORT));
+    assertThat(md).contains("## Failover latency (ms)", "## Scale", "## Cost", "## Targets",
+        "![latency distribution](latency.svg)", "--quick");
+    assertThat(md).contains("| Graceful handover (releaseOnCancel) | fast | 3 | 200 | 300 | graceful handover | 3 | 1100 "
+        + "| 1200 | 0.18× | 0.25× |");
+    assertThat(md).contains("n/a (no second store)");
+  }
+
+  @Test
+  void plotIsWellFormedSvgWithADotPerSample() throws Exception {
+    String svg = Files.readString(out.resolve(ReportWriter.PLOT));
+    Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+        .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
+    assertThat(doc.getDocumentElement().getTagName()).isEqualTo("svg");
+    // 3 + 3 handover, 2 + 2 crash, 1 controller loss = 11 samples, plus 2 legend dots
+    assertThat(doc.getElementsByTagName("circle").getLength()).isEqualTo(13);
+  }
+
+  @Test
+  void logAxisIsMonotonicAndClamped() {
+    assertThat(SvgPlot.x(100)).isLessThan(SvgPlot.x(1000));
+    assertThat(SvgPlot.x(1)).isEqualTo(SvgPlot.x(SvgPlot.MIN_MS));
+    assertThat(SvgPlot.x(1e9)).isEqualTo(SvgPlot.x(SvgPlot.MAX_MS));
+    assertThat(SvgPlot.label(2000)).isEqualTo("2s");
+  }
+
+  private JsonNode row(String scenario) {
+    for (JsonNode r : summary.path("latency")) {
+      if (r.path("scenario").asText().equals(scenario)) {
+        return r;
+      }
+    }
+    throw new AssertionError("no row " + scenario + " in " + summary);
+  }
+
+  private JsonNode target(String what) {
+    for (JsonNode t : summary.path("targets")) {
+      if (t.path("target").asText().equals(what)) {
+        return t;
+      }
+    }
+    throw new AssertionError("no target " + what);
+  }
+}
