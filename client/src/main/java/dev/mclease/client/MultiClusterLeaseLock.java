@@ -125,6 +125,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
   // guarded by ioGate
   private Future<?> inFlight;
+  private long inFlightSinceNanos;
 
   private MultiClusterLeaseLock(Builder b) {
     this.namespace = b.namespace;
@@ -672,11 +673,16 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private <T> T runOnIo(Callable<T> work, Duration wait, String what) {
     Future<T> f;
     synchronized (ioGate) {
-      if (inFlight != null && !inFlight.isDone()) {
+      if (inFlight != null && !inFlight.isDone() && "heartbeat".equals(what)) {
         // the previous tick's request still hangs (API server slow or unreachable): do not pile up writes
-        if ("heartbeat".equals(what)) {
-          return null;
+        long pending = nanoTime.getAsLong() - inFlightSinceNanos;
+        if (pending >= deadlineNanos) {
+          problems.report("hanging", "the API server has not answered a request for "
+              + Duration.ofNanos(pending).toMillis() + " ms (more than renewDeadline " + renewDeadline
+              + "); answering from the last observed state, so this candidate is not leader. Check the connection "
+              + "to the API server and the client's request timeout.");
         }
+        return null;
       }
       try {
         f = io.submit(work);
@@ -684,13 +690,13 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
         return null;
       }
       inFlight = f;
+      inFlightSinceNanos = nanoTime.getAsLong();
     }
     try {
       return f.get(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      problems.report("slow", "the API server did not answer a " + what + " within " + wait
-          + "; answering from the last observed state (leadership still ends by renewDeadline). Check the "
-          + "connection to the API server.");
+      // not a problem yet (a busy API server); it becomes one when a request hangs past renewDeadline or fails
+      LOG.debug("{}: no answer to a {} within {}; answering from the last observed state", subject, what, wait);
       return null;
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
