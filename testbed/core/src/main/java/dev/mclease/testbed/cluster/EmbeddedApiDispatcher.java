@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  *   <li>PUT of a custom resource without {@code resourceVersion} answers 422, as custom resources allow no
  *       unconditional update;</li>
  *   <li>PATCH answers 200 (the mock says 202);</li>
+ *   <li>custom resources are validated against their CRD's OpenAPI schema (422 Invalid), as the result of the
+ *       write would be stored (the mock validates nothing);</li>
  *   <li>writes with a query string ({@code ?fieldManager=...}) keep their {@code /status} meaning (the mock
  *       looks at the path's last segment including the query, and would treat them as main-resource writes);</li>
  *   <li>server-side apply is accepted, approximated as create-or-merge-patch (the mock answers 415);</li>
@@ -107,34 +109,48 @@ final class EmbeddedApiDispatcher extends Dispatcher {
   private MockResponse write(RecordedRequest request, ApiRequest r) {
     byte[] body = request.getBody().getBytes();
     String contentType = request.getHeader("Content-Type");
+    String method = request.getMethod();
     if (r.path().startsWith(CRD_PATH)) {
       crdCache = null;
     }
-    if ("DELETE".equals(request.getMethod())) {
+    if ("DELETE".equals(method)) {
       return crud.dispatch(request);
     }
-    if ("PATCH".equals(request.getMethod()) && contentType != null && contentType.startsWith(APPLY_PATCH)) {
-      return apply(request, r, body);
+    if ("PATCH".equals(method) && contentType != null && contentType.startsWith(APPLY_PATCH)) {
+      // Server-side apply, approximated: create when absent (main resource only), else a JSON merge patch.
+      body = applyBodyAsJson(body);
+      if (body == null) {
+        return StatusResponses.failure(400, "BadRequest", "empty apply patch", r.name(), r.group(), r.plural());
+      }
+      contentType = MERGE_PATCH;
+      if (r.subresource() == null && get(r.objectPath()) == null) {
+        method = "POST";
+        contentType = "application/json";
+        r = ApiRequest.parse(method, r.collectionPath());
+      }
     }
-    if ("PUT".equals(request.getMethod()) && r.isCustomGroup()) {
-      MockResponse refused = checkResourceVersion(r, body);
+    if (r.isCustomGroup()) {
+      MockResponse refused = "PUT".equals(method) ? checkResourceVersion(r, body) : null;
+      if (refused == null) {
+        refused = validate(method, r, contentType, body);
+      }
       if (refused != null) {
         return refused;
       }
     }
     // Without its query string, so that ".../status?fieldManager=x" is still seen as a /status write.
-    MockResponse response = crud.dispatch(copy(request, r.path(), contentType, body));
-    if ("PATCH".equals(request.getMethod()) && response.code() == 202) {
+    MockResponse response = crud.dispatch(copy(request, HttpMethod.valueOf(method), r.path(), contentType, body));
+    if ("PATCH".equals(method) && response.code() == 202) {
       response.setResponseCode(200);
     }
-    if ("POST".equals(request.getMethod()) && r.path().equals(CRD_PATH) && response.code() == 201) {
+    if ("POST".equals(method) && r.path().equals(CRD_PATH) && response.code() == 201) {
       return markEstablished(response);
     }
     return response;
   }
 
   private MockResponse checkResourceVersion(ApiRequest r, byte[] body) {
-    JsonNode update = Serialization.unmarshal(new String(body, StandardCharsets.UTF_8), JsonNode.class);
+    JsonNode update = parse(body);
     String rv = update == null ? "" : update.path("metadata").path("resourceVersion").asText("");
     if (rv.isEmpty()) {
       return StatusResponses.invalid(r, r.plural() + "." + r.group() + " \"" + r.name()
@@ -149,29 +165,40 @@ final class EmbeddedApiDispatcher extends Dispatcher {
     return null;
   }
 
-  /** Server-side apply, approximated: create when absent (main resource only), else a JSON merge patch. */
-  private MockResponse apply(RecordedRequest request, ApiRequest r, byte[] body) {
+  /** 422 when the object this write would store breaks the CRD's schema; null when fine or unknowable. */
+  private MockResponse validate(String method, ApiRequest r, String contentType, byte[] body) {
+    CustomResourceDefinition crd = crd(r);
+    if (crd == null) {
+      return null;
+    }
+    var version = crd.getSpec().getVersions().stream().filter(v -> v.getName().equals(r.version())).findFirst();
+    if (version.isEmpty() || version.get().getSchema() == null) {
+      return null;
+    }
+    boolean statusSubresource = version.get().getSubresources() != null
+        && version.get().getSubresources().getStatus() != null;
+    JsonNode stored = Writes.predict(method, r.subresource(), contentType, parse(body),
+        "POST".equals(method) ? null : get(r.objectPath()), statusSubresource);
+    List<String> errors = SchemaValidator.validate(version.get().getSchema().getOpenAPIV3Schema(), stored);
+    if (errors.isEmpty()) {
+      return null;
+    }
+    String name = r.name() != null ? r.name() : stored.path("metadata").path("name").asText();
+    return StatusResponses.invalid(r, crd.getSpec().getNames().getKind() + "." + r.group() + " \"" + name
+        + "\" is invalid: " + String.join(", ", errors));
+  }
+
+  private static byte[] applyBodyAsJson(byte[] body) {
     @SuppressWarnings("unchecked")
     Map<String, Object> applied = Serialization.unmarshal(new String(body, StandardCharsets.UTF_8), Map.class);
     if (applied == null) {
-      return StatusResponses.failure(400, "BadRequest", "empty apply patch", r.name(), r.group(), r.plural());
+      return null;
     }
     Object metadata = applied.get("metadata");
     if (metadata instanceof Map) {
       ((Map<?, ?>) metadata).remove("managedFields");
     }
-    String json = Serialization.asJson(applied);
-    byte[] jsonBytes = json.getBytes(StandardCharsets.UTF_8);
-    if (r.subresource() == null && get(r.objectPath()) == null) {
-      RecordedRequest create = new RecordedRequest(request.getHttpVersion(), HttpMethod.POST, r.collectionPath(),
-          request.getHeaders().newBuilder().set("Content-Type", "application/json").build(), new Buffer(jsonBytes));
-      return crud.dispatch(create);
-    }
-    MockResponse response = crud.dispatch(copy(request, r.path(), MERGE_PATCH, jsonBytes));
-    if (response.code() == 202) {
-      response.setResponseCode(200);
-    }
-    return response;
+    return Serialization.asJson(applied).getBytes(StandardCharsets.UTF_8);
   }
 
   /** A real API server's CRD controller sets these conditions at once; clients wait for Established. */
@@ -202,14 +229,18 @@ final class EmbeddedApiDispatcher extends Dispatcher {
   }
 
   private boolean served(ApiRequest r) {
+    CustomResourceDefinition crd = crd(r);
+    return crd != null && crd.getSpec().getVersions().stream()
+        .anyMatch(v -> v.getName().equals(r.version()) && !Boolean.FALSE.equals(v.getServed()));
+  }
+
+  private CustomResourceDefinition crd(ApiRequest r) {
     for (CustomResourceDefinition crd : crds()) {
-      if (crd.getSpec().getGroup().equals(r.group()) && crd.getSpec().getNames().getPlural().equals(r.plural())
-          && crd.getSpec().getVersions().stream()
-              .anyMatch(v -> v.getName().equals(r.version()) && !Boolean.FALSE.equals(v.getServed()))) {
-        return true;
+      if (crd.getSpec().getGroup().equals(r.group()) && crd.getSpec().getNames().getPlural().equals(r.plural())) {
+        return crd;
       }
     }
-    return false;
+    return null;
   }
 
   private List<CustomResourceDefinition> crds() {
@@ -231,12 +262,24 @@ final class EmbeddedApiDispatcher extends Dispatcher {
         : null;
   }
 
-  private static RecordedRequest copy(RecordedRequest request, String path, String contentType, byte[] body) {
+  private static RecordedRequest copy(RecordedRequest request, HttpMethod method, String path, String contentType,
+      byte[] body) {
     var headers = request.getHeaders().newBuilder();
     if (contentType != null) {
       headers.set("Content-Type", contentType);
     }
-    return new RecordedRequest(request.getHttpVersion(), request.method(), path, headers.build(), new Buffer(body));
+    return new RecordedRequest(request.getHttpVersion(), method, path, headers.build(), new Buffer(body));
+  }
+
+  private static JsonNode parse(byte[] body) {
+    if (body == null || body.length == 0) {
+      return null;
+    }
+    try {
+      return Serialization.unmarshal(new String(body, StandardCharsets.UTF_8), JsonNode.class);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   private static String stripQuery(String path) {

@@ -150,6 +150,32 @@ class EmbeddedClusterTest {
   }
 
   @Test
+  void schemaViolationsAreRejectedWith422() throws Exception {
+    MultiClusterLease zero = lease("v", "pod-1");
+    zero.getSpec().setLeaseDurationSeconds(0);
+    assertInvalid(() -> mcls.inNamespace(ns).resource(zero).create(), "spec.leaseDurationSeconds");
+    assertInvalid(() -> mcls.inNamespace(ns).resource(lease("v", "p".repeat(254))).create(),
+        "spec.holderIdentity: Too long");
+    mcls.inNamespace(ns).resource(lease("v", "pod-1")).create();
+    assertInvalid(() -> mcls.inNamespace(ns).withName("v").edit(x -> {
+      x.getSpec().setLeaseDurationSeconds(5000);
+      return x;
+    }), "less than or equal to 3600");
+    HttpResponse<String> r = http("PATCH", path("v", "/status"), "{\"status\":{\"fencingToken\":\"abc\"}}",
+        "application/merge-patch+json");
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(r.body()).contains("status.fencingToken");
+    assertThat(mcls.inNamespace(ns).withName("v").get().getSpec().getLeaseDurationSeconds()).isEqualTo(15);
+  }
+
+  private static void assertInvalid(Runnable write, String message) {
+    assertThatThrownBy(write::run).isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+      assertThat(e.getCode()).isEqualTo(422);
+      assertThat(e.getMessage()).contains(message);
+    });
+  }
+
+  @Test
   void patchAnswers200LikeARealServer() throws Exception {
     mcls.inNamespace(ns).resource(lease("e", "pod-1")).create();
     HttpResponse<String> main = http("PATCH", path("e", ""), "{\"spec\":{\"leaseDurationSeconds\":9}}",
