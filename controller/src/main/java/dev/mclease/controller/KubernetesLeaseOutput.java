@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes status with a JSON merge patch on the {@code /status} subresource: no resourceVersion (status belongs to
- * this controller alone, so a spec heartbeat never makes an echo fail with 409), explicit nulls to clear fields,
- * and the whole conditions list replaced.
+ * Writes status with a JSON Patch ({@code add /status}) on the {@code /status} subresource: no resourceVersion
+ * (status belongs to this controller alone, so a spec heartbeat never makes an echo fail with 409) and the whole
+ * status replaced, so fields and conditions that no longer apply disappear.
  */
 final class KubernetesLeaseOutput implements LeaseOutput {
 
@@ -40,13 +40,10 @@ final class KubernetesLeaseOutput implements LeaseOutput {
   @Override
   public void writeStatus(String namespace, String name, MultiClusterLeaseStatus status) {
     ObjectNode st = json.convertValue(status, ObjectNode.class);
-    for (String f : new String[] {"leader", "leaderCluster", "fencingToken", "acquireTime", "observedRenewTime"}) {
-      if (!st.has(f)) {
-        st.putNull(f);
-      }
-    }
+    // One JSON Patch op replacing the whole status: no resourceVersion precondition, nothing merged into what a
+    // previous process wrote (merge patches merge lists differently across servers), spec cannot be touched.
     client.resources(MultiClusterLease.class).inNamespace(namespace).withName(name).subresource("status")
-        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":" + st + "}");
+        .patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + st + "}]");
   }
 
   @Override

@@ -1,0 +1,381 @@
+package dev.mclease.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.mclease.controller.backend.memory.InMemoryLockStore;
+import dev.mclease.crd.Conditions;
+import dev.mclease.crd.MicroTimes;
+import dev.mclease.crd.MultiClusterLease;
+import dev.mclease.crd.MultiClusterLeaseSpec;
+import dev.mclease.crd.MultiClusterLeaseStatus;
+import dev.mclease.testbed.cluster.ClusterProvider;
+import dev.mclease.testbed.cluster.EmbeddedCluster;
+import dev.mclease.testbed.cluster.EmbeddedClusterProvider;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller on embedded API servers with the in-memory lock store standing in for etcd, short timings
+ * (L=2s D=1.5s R=0.2s G=3s K=0.3s M=0.5s). The test plays the candidates by writing spec directly.
+ */
+class ElectionControllerTest {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ElectionControllerTest.class);
+  private static final ControllerConfig EAST = ControllerConfig.shortTimings("east");
+
+  private EmbeddedClusterProvider provider;
+  private InMemoryLockStore store;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final ScheduledExecutorService beats = Executors.newScheduledThreadPool(1);
+  private final Map<String, AtomicLong> renewCounters = new ConcurrentHashMap<>();
+  private final String ns = "t-" + UUID.randomUUID().toString().substring(0, 8);
+
+  @BeforeEach
+  void setUp() {
+    provider = (EmbeddedClusterProvider) ClusterProvider.create("embedded");
+    store = new InMemoryLockStore(System::nanoTime);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    beats.shutdownNow();
+    store.close();
+    provider.close();
+  }
+
+  private record Running(EmbeddedCluster cluster, KubernetesClient client, InMemoryLockStore.Session session,
+      ElectionController controller) {
+  }
+
+  private Running controller(String clusterName) {
+    EmbeddedCluster cluster = provider.start(clusterName);
+    return controller(cluster, ControllerConfig.builder(clusterName)
+        .candidateRenewDeadline(EAST.candidateRenewDeadline()).candidateRetryPeriod(EAST.candidateRetryPeriod())
+        .backendTtl(EAST.backendTtl()).backendRenewInterval(EAST.backendRenewInterval())
+        .safetyMargin(EAST.safetyMargin()).build());
+  }
+
+  private Running controller(EmbeddedCluster cluster, ControllerConfig cfg) {
+    InMemoryLockStore.Session session = store.session(cfg.backendTtl(), cfg.backendRenewInterval());
+    KubernetesClient client = cluster.newClient();
+    ElectionController c = new ElectionController(client, session, cfg, Clock.systemUTC(), System::nanoTime,
+        new SimpleMeterRegistry());
+    closeables.add(client);
+    closeables.add(session);
+    closeables.add(c);
+    c.start();
+    return new Running(cluster, cluster.client(), session, c);
+  }
+
+  // ------------------------------------------------------------------------------------------ candidates
+
+  private void create(KubernetesClient k, String name, String holder, Integer leaseSeconds) {
+    MultiClusterLease l = new MultiClusterLease();
+    l.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName(name).build());
+    l.setSpec(new MultiClusterLeaseSpec(holder, leaseSeconds, holder.isEmpty() ? null : nextRenew(k, name)));
+    k.resources(MultiClusterLease.class).inNamespace(ns).resource(l).create();
+  }
+
+  /** A strictly increasing MicroTime per lease and cluster. */
+  private io.fabric8.kubernetes.api.model.MicroTime nextRenew(KubernetesClient k, String name) {
+    long n = renewCounters.computeIfAbsent(k.getMasterUrl() + name, x -> new AtomicLong()).incrementAndGet();
+    return MicroTimes.of(Instant.parse("2026-03-01T10:00:00Z").plus(n, java.time.temporal.ChronoUnit.MILLIS));
+  }
+
+  /** One heartbeat by {@code holder}; returns the renewTime written. */
+  private String beat(KubernetesClient k, String name, String holder) {
+    var t = nextRenew(k, name);
+    for (int attempt = 0; ; attempt++) {
+      try {
+        k.resources(MultiClusterLease.class).inNamespace(ns).withName(name).edit(l -> {
+          l.getSpec().setHolderIdentity(holder);
+          l.getSpec().setRenewTime(t);
+          return l;
+        });
+        return t.getTime();
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt > 20) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Heartbeats every R until the returned handle is closed. */
+  private AutoCloseable beating(KubernetesClient k, String name, String holder) {
+    var f = beats.scheduleWithFixedDelay(() -> {
+      try {
+        beat(k, name, holder);
+      } catch (RuntimeException e) {
+        LOG.debug("beat failed: {}", e.toString());
+      }
+    }, 0, EAST.candidateRetryPeriod().toMillis(), TimeUnit.MILLISECONDS);
+    AutoCloseable h = () -> {
+      if (f.cancel(false) || !beats.isShutdown()) {
+        beats.submit(() -> { }).get(); // the beat in flight, if any, has finished
+      }
+    };
+    closeables.add(h);
+    return h;
+  }
+
+  private MultiClusterLease get(KubernetesClient k, String name) {
+    return k.resources(MultiClusterLease.class).inNamespace(ns).withName(name).get();
+  }
+
+  private MultiClusterLeaseStatus status(KubernetesClient k, String name) {
+    MultiClusterLease l = get(k, name);
+    return l == null || l.getStatus() == null ? new MultiClusterLeaseStatus() : l.getStatus();
+  }
+
+  private static String cond(MultiClusterLeaseStatus s, String type) {
+    return s.condition(type).map(c -> c.getStatus() + "/" + c.getReason()).orElse("none");
+  }
+
+  private String echo(KubernetesClient k, String name) {
+    var o = status(k, name).getObservedRenewTime();
+    return o == null ? null : o.getTime();
+  }
+
+  // ------------------------------------------------------------------------------------------ tests
+
+  @Test
+  void echoIsWrittenThroughStatusOnlyAndSpecIsUntouched() {
+    Running east = controller("east");
+    KubernetesClient k = east.client();
+    create(k, "lease", "pod-a", 2);
+    await().atMost(Duration.ofSeconds(5)).until(() -> "pod-a".equals(status(k, "lease").getLeader()));
+    MultiClusterLease before = get(k, "lease");
+
+    // From now on nobody may write the main resource: the controller must still confirm every heartbeat.
+    long t0 = System.nanoTime();
+    String t = beat(k, "lease", "pod-a");
+    east.cluster().forbid("update", "multiclusterleases");
+    east.cluster().forbid("patch", "multiclusterleases");
+    await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(5)).until(() -> t.equals(echo(k, "lease")));
+    LOG.info("heartbeat confirmed {} ms after it was written", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    east.cluster().allowAll();
+
+    MultiClusterLease after = get(k, "lease");
+    assertThat(after.getSpec().getHolderIdentity()).isEqualTo("pod-a");
+    assertThat(after.getSpec().getRenewTime().getTime()).isEqualTo(t);
+    assertThat(after.getMetadata().getGeneration()).isEqualTo(before.getMetadata().getGeneration() + 1);
+    MultiClusterLeaseStatus st = after.getStatus();
+    assertThat(st.getLeaderCluster()).isEqualTo("east");
+    assertThat(st.getFencingToken()).isPositive();
+    assertThat(st.getAcquireTime()).isNotNull();
+    assertThat(cond(st, Conditions.LEADER)).isEqualTo("True/GlobalLockAcquired");
+    assertThat(cond(st, Conditions.BACKEND_REACHABLE)).isEqualTo("True/BackendOK");
+    assertThat(cond(st, Conditions.CANDIDATE_ALIVE)).isEqualTo("True/Heartbeating");
+    assertThat(store.rawValue(ns + "/lease")).get().asString().contains("\"holder\":\"pod-a\"")
+        .contains("\"cluster\":\"east\"");
+    List<Event> events = k.v1().events().inNamespace(ns).list().getItems();
+    assertThat(events).anyMatch(e -> Conditions.REASON_ACQUIRED.equals(e.getReason())
+        && "lease".equals(e.getInvolvedObject().getName()));
+  }
+
+  @Test
+  void emptyHolderIdentityReleasesAtOnceAndAnotherClusterTakesOver() {
+    Running east = controller("east");
+    Running west = controller("west");
+    create(east.client(), "lease", "pod-e", 2);
+    await().atMost(Duration.ofSeconds(5)).until(() -> "pod-e".equals(status(east.client(), "lease").getLeader()));
+    create(west.client(), "lease", "pod-w", 2);
+    beating(west.client(), "lease", "pod-w");
+    AutoCloseable eastBeat = beating(east.client(), "lease", "pod-e");
+    await().atMost(Duration.ofSeconds(5)).until(() -> "pod-e".equals(status(west.client(), "lease").getLeader())
+        && cond(status(west.client(), "lease"), Conditions.LEADER).equals("False/GlobalLockHeldElsewhere"));
+    long first = status(east.client(), "lease").getFencingToken();
+    assertThat(status(west.client(), "lease").getLeaderCluster()).isEqualTo("east");
+    assertThat(status(west.client(), "lease").getFencingToken()).isEqualTo(first);
+
+    closeQuietly(eastBeat);
+    long t0 = System.nanoTime();
+    beat(east.client(), "lease", "");
+    await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(5))
+        .until(() -> "pod-w".equals(status(west.client(), "lease").getLeader())
+            && echo(west.client(), "lease") != null);
+    LOG.info("graceful handover east→west confirmed {} ms after holderIdentity=\"\" was written",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    assertThat(status(west.client(), "lease").getFencingToken()).isGreaterThan(first);
+    await().atMost(Duration.ofSeconds(3)).until(() -> "pod-w".equals(status(east.client(), "lease").getLeader()));
+    assertThat(cond(status(east.client(), "lease"), Conditions.CANDIDATE_ALIVE)).isEqualTo("False/NoCandidate");
+  }
+
+  @Test
+  void heartbeatSilenceOfLeaseDurationReleases() {
+    Running east = controller("east");
+    create(east.client(), "lease", "pod-a", 2);
+    await().atMost(Duration.ofSeconds(5)).until(() -> store.rawValue(ns + "/lease").isPresent());
+    beat(east.client(), "lease", "pod-a");
+    long last = System.nanoTime();
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+        .until(() -> store.rawValue(ns + "/lease").isEmpty());
+    long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - last);
+    LOG.info("released {} ms after the last heartbeat (leaseDurationSeconds=2)", silentMs);
+    assertThat(silentMs).isBetween(1900L, 3500L);
+    await().atMost(Duration.ofSeconds(2)).until(() ->
+        cond(status(east.client(), "lease"), Conditions.CANDIDATE_ALIVE).equals("False/HeartbeatExpired"));
+    assertThat(status(east.client(), "lease").getLeader()).isEmpty();
+  }
+
+  @Test
+  void holderChangeMeansANewAcquisitionWithALargerToken() throws Exception {
+    Running east = controller("east");
+    KubernetesClient k = east.client();
+    create(k, "lease", "pod-a", 2);
+    AutoCloseable a = beating(k, "lease", "pod-a");
+    await().atMost(Duration.ofSeconds(5)).until(() -> "pod-a".equals(status(k, "lease").getLeader())
+        && echo(k, "lease") != null);
+    long first = status(k, "lease").getFencingToken();
+    a.close();
+    beating(k, "lease", "pod-b");
+    await().atMost(Duration.ofSeconds(6)).until(() -> "pod-b".equals(status(k, "lease").getLeader())
+        && cond(status(k, "lease"), Conditions.LEADER).equals("True/GlobalLockAcquired"));
+    assertThat(status(k, "lease").getFencingToken()).isGreaterThan(first);
+    assertThat(store.rawValue(ns + "/lease")).get().asString().contains("pod-b");
+  }
+
+  @Test
+  void invalidSpecIsReportedWhileAnotherLeaseKeepsBeingServed() {
+    Running east = controller("east");
+    KubernetesClient k = east.client();
+    create(k, "bad", "pod-a", null); // the CRD schema allows a missing leaseDurationSeconds; we cannot serve it
+    create(k, "good", "pod-a", 2);
+    beating(k, "good", "pod-a");
+    await().atMost(Duration.ofSeconds(5)).until(() ->
+        cond(status(k, "bad"), Conditions.LEADER).equals("False/InvalidSpec"));
+    assertThat(status(k, "bad").condition(Conditions.CANDIDATE_ALIVE).get().getMessage())
+        .contains("leaseDurationSeconds is null");
+    assertThat(store.rawValue(ns + "/bad")).isEmpty();
+
+    // the other lease's heartbeats keep being confirmed
+    String t = beat(k, "good", "pod-a");
+    await().atMost(Duration.ofSeconds(2)).until(() -> {
+      String e = echo(k, "good");
+      return e != null && e.compareTo(t) >= 0;
+    });
+    assertThat(cond(status(k, "good"), Conditions.LEADER)).isEqualTo("True/GlobalLockAcquired");
+
+    // fixing the spec makes it contended
+    await().ignoreExceptions().until(() -> k.resources(MultiClusterLease.class).inNamespace(ns).withName("bad")
+        .edit(l -> {
+          l.getSpec().setLeaseDurationSeconds(2);
+          return l;
+        }) != null);
+    beating(k, "bad", "pod-a");
+    await().atMost(Duration.ofSeconds(5)).until(() -> "pod-a".equals(status(k, "bad").getLeader()));
+  }
+
+  @Test
+  void unreachableBackendTurnsLeaderFalseBeforeGRunsOut() {
+    Running east = controller("east");
+    KubernetesClient k = east.client();
+    create(k, "lease", "pod-a", 2);
+    beating(k, "lease", "pod-a");
+    await().atMost(Duration.ofSeconds(5)).until(() ->
+        cond(status(k, "lease"), Conditions.LEADER).equals("True/GlobalLockAcquired"));
+    String lastEcho = echo(k, "lease");
+
+    long cut = System.nanoTime();
+    east.session().setReachable(false);
+    await().atMost(EAST.backendTtl()).pollInterval(Duration.ofMillis(10)).until(() ->
+        cond(status(k, "lease"), Conditions.LEADER).equals("False/BackendUnreachable"));
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cut);
+    LOG.info("Leader=False/BackendUnreachable {} ms after the backend became unreachable (G = 3000 ms)", ms);
+    assertThat(ms).isLessThan(EAST.backendTtl().minus(EAST.safetyMargin()).toMillis());
+    String frozen = echo(k, "lease");
+    assertThat(frozen.compareTo(lastEcho)).isGreaterThanOrEqualTo(0);
+    assertThat(cond(status(k, "lease"), Conditions.BACKEND_REACHABLE)).isEqualTo("False/BackendUnreachable");
+
+    // no further confirmations while unreachable; after G the key is gone from the store (session expired)
+    await().atMost(Duration.ofSeconds(6)).until(() -> store.rawValue(ns + "/lease").isEmpty());
+    assertThat(echo(k, "lease")).as("never a newer confirmation; cleared once the lock is lost")
+        .isIn(frozen, null);
+    await().atMost(Duration.ofSeconds(2)).until(() -> "".equals(status(k, "lease").getLeader()));
+
+    east.session().setReachable(true);
+    await().atMost(Duration.ofSeconds(5)).until(() ->
+        cond(status(k, "lease"), Conditions.LEADER).equals("True/GlobalLockAcquired"));
+    assertThat(echo(k, "lease").compareTo(frozen)).isPositive();
+  }
+
+  @Test
+  void missingCrdGivesAClearError() {
+    EmbeddedCluster bare = provider.start("bare", false);
+    KubernetesClient client = bare.newClient();
+    closeables.add(client);
+    ElectionController c = new ElectionController(client, store.session(Duration.ofSeconds(3),
+        Duration.ofMillis(300)), ControllerConfig.shortTimings("bare"), Clock.systemUTC(), System::nanoTime,
+        new SimpleMeterRegistry());
+    closeables.add(c);
+    assertThatThrownBy(c::start).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("kubectl apply -f crd/multiclusterleases.mclease.dev-v1.yml");
+  }
+
+  @Test
+  void brokenTimingsAreRefusedAtStart() {
+    EmbeddedCluster cluster = provider.start("east");
+    ElectionController c = new ElectionController(cluster.client(), store.session(Duration.ofSeconds(3),
+        Duration.ofMillis(300)), ControllerConfig.builder("east").backendTtl(Duration.ofSeconds(12)).build(),
+        Clock.systemUTC(), System::nanoTime, new SimpleMeterRegistry());
+    closeables.add(c);
+    assertThatThrownBy(c::start).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("G=12s");
+  }
+
+  @Test
+  void releaseAllHandsOverOnlyAfterTheLastConfirmationLapsed() {
+    Running east = controller("east");
+    Running west = controller("west");
+    create(east.client(), "lease", "pod-e", 2);
+    beating(east.client(), "lease", "pod-e");
+    await().atMost(Duration.ofSeconds(5)).until(() -> echo(east.client(), "lease") != null);
+    create(west.client(), "lease", "pod-w", 2);
+    beating(west.client(), "lease", "pod-w");
+    await().atMost(Duration.ofSeconds(5)).until(() -> "pod-e".equals(status(west.client(), "lease").getLeader()));
+
+    long t0 = System.nanoTime();
+    assertThat(east.controller().releaseAll()).isTrue();
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    LOG.info("releaseAll returned after {} ms (D + M = 2000 ms)", ms);
+    assertThat(ms).isLessThan(3000);
+    await().atMost(Duration.ofSeconds(3)).until(() -> "pod-w".equals(status(west.client(), "lease").getLeader())
+        && echo(west.client(), "lease") != null);
+    assertThat(east.controller().metrics().heldNow()).isZero();
+    Optional<String> v = store.rawValue(ns + "/lease");
+    assertThat(v).get().asString().contains("pod-w");
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
