@@ -23,6 +23,9 @@ import io.etcd.jetcd.KeyValue;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaPropsBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
@@ -46,6 +49,8 @@ public final class BadInputSteps {
   private final World world;
   private final List<Condition> lastConditions = new ArrayList<>();
   private KubernetesClientException refusal;
+  private final List<KubernetesClientException> writeRefusals = new ArrayList<>();
+  private int writes;
 
   public BadInputSteps(World world) {
     this.world = world;
@@ -63,12 +68,52 @@ public final class BadInputSteps {
       int length = Integer.parseInt(value.replaceAll("\\D", ""));
       spec.setHolderIdentity("x".repeat(length));
     }
+    writeRefusals.clear();
+    writes = 0;
     for (ClusterNode n : world.fleet().clusters()) {
       MultiClusterLease lease = new MultiClusterLease();
       lease.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
       lease.setSpec(spec);
-      // through the cluster's own client, around every candidate: no candidate would write this
-      n.cluster().client().resources(MultiClusterLease.class).inNamespace(namespace).resource(lease).create();
+      writes++;
+      try {
+        // through the cluster's own client, around every candidate: no candidate would write this
+        n.cluster().client().resources(MultiClusterLease.class).inNamespace(namespace).resource(lease).create();
+      } catch (KubernetesClientException e) {
+        writeRefusals.add(e);
+      }
+    }
+  }
+
+  @Then("every API server refuses it with {int} Invalid, naming {string}")
+  public void everyApiServerRefuses(int code, String field) {
+    assertThat(writeRefusals).as("refusals").hasSize(writes);
+    for (KubernetesClientException e : writeRefusals) {
+      assertThat(e.getCode()).as("HTTP status of %s", e.getMessage()).isEqualTo(code);
+      assertThat(e.getStatus().getMessage()).contains(field);
+    }
+  }
+
+  @Then("every API server accepts it")
+  public void everyApiServerAccepts() {
+    assertThat(writeRefusals).as("refusals").isEmpty();
+    assertThat(writes).as("writes").isPositive();
+  }
+
+  /**
+   * Replaces the CRD with a copy whose schema accepts any spec and status (as an old or hand-edited CRD would):
+   * the API server no longer stands between bad input and the controller.
+   */
+  @When("the MultiClusterLease CRD in every cluster is replaced by one without a validation schema")
+  public void crdWithoutSchema() {
+    for (ClusterNode n : world.fleet().clusters()) {
+      var crds = n.cluster().client().apiextensions().v1().customResourceDefinitions();
+      CustomResourceDefinition crd = crds.withName(MultiClusterLease.CRD_NAME).get();
+      JSONSchemaProps anything = new JSONSchemaPropsBuilder().withType("object")
+          .withXKubernetesPreserveUnknownFields(true).build();
+      JSONSchemaProps open = new JSONSchemaPropsBuilder().withType("object")
+          .addToProperties("spec", anything).addToProperties("status", anything).build();
+      crd.getSpec().getVersions().forEach(v -> v.getSchema().setOpenAPIV3Schema(open));
+      crds.resource(crd).update();
     }
   }
 

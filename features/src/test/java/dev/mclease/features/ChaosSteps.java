@@ -66,7 +66,7 @@ public final class ChaosSteps {
       String failure = null;
       try {
         fleet.start();
-        await("a first leader").atMost(fleet.firstLeaderBound()).pollInterval(Duration.ofMillis(20))
+        await("a first leader").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
             .until(() -> fleet.leader().isPresent());
         List<String> faults = new RandomSchedule(one, seed).run();
         await("a single leader after seed " + seed).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))

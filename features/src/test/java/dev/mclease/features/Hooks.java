@@ -12,6 +12,8 @@ import dev.mclease.testbed.history.HistoryChecker.Verdict;
 import io.cucumber.java.After;
 import io.cucumber.java.AfterAll;
 import io.cucumber.java.Before;
+import io.cucumber.java.BeforeAll;
+import org.awaitility.Awaitility;
 import io.cucumber.java.Scenario;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,6 +41,15 @@ public final class Hooks {
 
   public Hooks(World world) {
     this.world = world;
+  }
+
+  /**
+   * Components shutting down in one fleet may leave an uncaught exception on one of their own threads (reported
+   * separately); Awaitility would otherwise pin it on whichever scenario happens to be waiting at that moment.
+   */
+  @BeforeAll
+  public static void awaitility() {
+    Awaitility.doNotCatchUncaughtExceptionsByDefault();
   }
 
   @Before(order = 0)
