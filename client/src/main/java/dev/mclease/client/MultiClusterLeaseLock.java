@@ -119,7 +119,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private long confirmedT0;
   private Long confirmedToken;
   private boolean reportedLeader;
-  private KubernetesClient client;
+  private volatile KubernetesClient client;
   private SharedIndexInformer<MultiClusterLease> informer;
   private boolean closed;
 

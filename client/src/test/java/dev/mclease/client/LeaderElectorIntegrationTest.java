@@ -15,6 +15,8 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectorBuilder;
+import ch.qos.logback.classic.Level;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -80,8 +82,12 @@ class LeaderElectorIntegrationTest {
   }
 
   private MultiClusterLeaseLock lock(String identity) {
+    return lock(identity, Clock.systemUTC());
+  }
+
+  private MultiClusterLeaseLock lock(String identity, Clock clock) {
     MultiClusterLeaseLock lock = MultiClusterLeaseLock.builder(ns, NAME, identity)
-        .leaseDuration(L).renewDeadline(D).retryPeriod(R).build();
+        .leaseDuration(L).renewDeadline(D).retryPeriod(R).clock(clock).build();
     closeables.add(lock);
     return lock;
   }
@@ -138,6 +144,51 @@ class LeaderElectorIntegrationTest {
         starts().size() == 1 && winner.equals(holder()) && leader.isLeader() && !standby.isLeader());
     assertThat(standby.problem()).isEmpty();
     assertThat(leader.problem()).isEmpty();
+  }
+
+  @Test
+  void aStandbyLocalCandidateHeartbeatsEveryRetryPeriodWithoutLoggingAProblem() {
+    try (LogCapture elector = new LogCapture(LeaderElector.class);
+        LogCapture lockLog = new LogCapture(MultiClusterLeaseLock.class)) {
+      MultiClusterLeaseLock a = lock("a"); // no controller: never confirmed
+      elect(a);
+      java.util.Set<String> beats = new java.util.HashSet<>();
+      long from = System.nanoTime();
+      await().atMost(Duration.ofSeconds(3)).until(() -> {
+        MultiClusterLease o = object().get();
+        if (o != null) {
+          beats.add(o.getSpec().getRenewTime().getTime());
+        }
+        return beats.size() >= 6;
+      });
+      // 6 heartbeats take at least 5 retry periods, and (fabric8's jitter included) at most 5 × 2.2 R
+      assertThat(Duration.ofNanos(System.nanoTime() - from)).isLessThan(R.multipliedBy(12));
+      assertThat(a.isLeader()).isFalse();
+      assertThat(starts()).isEmpty();
+      assertThat(elector.lines(Level.WARN)).isEmpty();
+      assertThat(lockLog.lines(Level.WARN)).isEmpty();
+    }
+  }
+
+  @Test
+  void anHourOfSkewInEitherDirectionNeitherBlocksNorDuplicatesLeadership() {
+    controller();
+    try (LogCapture elector = new LogCapture(LeaderElector.class)) {
+      MultiClusterLeaseLock ahead = lock("ahead", Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
+      MultiClusterLeaseLock behind = lock("behind", Clock.offset(Clock.systemUTC(), Duration.ofHours(-1)));
+      CompletableFuture<?> first = elect(ahead);
+      await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("ahead:start"));
+      elect(behind);
+      // "behind" hands fabric8 records an hour old: fabric8 asks update() to take over, which refuses
+      await().during(L.plus(R)).atMost(L.plusSeconds(1)).until(() -> ahead.isLeader() && !behind.isLeader()
+          && starts().size() == 1);
+
+      first.cancel(true);
+      await().atMost(Duration.ofSeconds(3)).until(() -> events.contains("behind:start"));
+      assertThat(behind.isLeader()).isTrue();
+      assertThat(ahead.isLeader()).isFalse();
+      assertThat(elector.lines(Level.WARN)).isEmpty();
+    }
   }
 
   @Test
