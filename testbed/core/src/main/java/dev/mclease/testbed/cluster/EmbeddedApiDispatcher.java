@@ -14,6 +14,7 @@ import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,7 @@ import org.slf4j.LoggerFactory;
  *   <li>writes with a query string ({@code ?fieldManager=...}) keep their {@code /status} meaning (the mock
  *       looks at the path's last segment including the query, and would treat them as main-resource writes);</li>
  *   <li>server-side apply is accepted, approximated as create-or-merge-patch (the mock answers 415);</li>
+ *   <li>kubectl's {@code as=Table} requests get a Table built from the CRD's printer columns;</li>
  *   <li>a created CRD is marked {@code Established} and {@code NamesAccepted};</li>
  *   <li>the server's log of recorded requests is drained, so long runs do not grow the heap.</li>
  * </ul>
@@ -96,7 +98,13 @@ final class EmbeddedApiDispatcher extends Dispatcher {
       return StatusResponses.notFound("the server could not find the requested resource");
     }
     if (!r.isWrite()) {
-      return crud.dispatch(request);
+      MockResponse response = crud.dispatch(request);
+      String accept = request.getHeader("Accept");
+      if (r.isCustomGroup() && accept != null && accept.contains("as=Table") && !"watch".equals(r.verb())
+          && response.code() == 200) {
+        return asTable(r, response);
+      }
+      return response;
     }
     writes.lock();
     try {
@@ -186,6 +194,17 @@ final class EmbeddedApiDispatcher extends Dispatcher {
     String name = r.name() != null ? r.name() : stored.path("metadata").path("name").asText();
     return StatusResponses.invalid(r, crd.getSpec().getNames().getKind() + "." + r.group() + " \"" + name
         + "\" is invalid: " + String.join(", ", errors));
+  }
+
+  private MockResponse asTable(ApiRequest r, MockResponse response) {
+    CustomResourceDefinition crd = crd(r);
+    var version = crd == null ? null : crd.getSpec().getVersions().stream()
+        .filter(v -> v.getName().equals(r.version())).findFirst().orElse(null);
+    JsonNode body = parse(response.getBody().getBytes());
+    if (version == null || body == null) {
+      return response;
+    }
+    return StatusResponses.json(200, Serialization.asJson(TableConverter.table(body, version, Clock.systemUTC())));
   }
 
   private static byte[] applyBodyAsJson(byte[] body) {

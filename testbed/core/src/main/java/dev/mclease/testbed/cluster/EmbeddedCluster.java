@@ -31,6 +31,12 @@ public final class EmbeddedCluster implements Cluster {
   /** The user named in 403 messages. */
   static final String USER = "system:serviceaccount:mclease:testbed";
 
+  /**
+   * MockWebServer logs every request at INFO through java.util.logging; in long runs that is megabytes of noise.
+   * Held in a field because java.util.logging keeps loggers only weakly.
+   */
+  private static final java.util.logging.Logger MOCK_LOG = quietMockServerLog();
+
   private final String name;
   private final KubernetesMockServer server;
   private final AccessRules access = new AccessRules();
@@ -135,6 +141,12 @@ public final class EmbeddedCluster implements Cluster {
       LOG.debug("Could not delete {}", kubeconfig, e);
     }
     LOG.info("Embedded cluster {} stopped", name);
+  }
+
+  private static java.util.logging.Logger quietMockServerLog() {
+    java.util.logging.Logger l = java.util.logging.Logger.getLogger(MockWebServer.class.getName());
+    l.setLevel(java.util.logging.Level.WARNING);
+    return l;
   }
 
   @Override

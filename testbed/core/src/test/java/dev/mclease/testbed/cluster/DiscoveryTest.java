@@ -81,6 +81,24 @@ class DiscoveryTest {
   }
 
   @Test
+  void tableRequestsGetPrinterColumns() throws Exception {
+    MultiClusterLease l = new MultiClusterLease();
+    l.setMetadata(new ObjectMetaBuilder().withName("tabled").withNamespace("table-test").build());
+    l.setSpec(new MultiClusterLeaseSpec("pod-9", 15, null));
+    cluster.client().resources(MultiClusterLease.class).resource(l).create();
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(cluster.apiServer()
+        + "/apis/mclease.dev/v1alpha1/namespaces/table-test/multiclusterleases"))
+        .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json").build(),
+        HttpResponse.BodyHandlers.ofString());
+    JsonNode table = JSON.readTree(r.body());
+    assertThat(table.path("kind").asText()).isEqualTo("Table");
+    assertThat(table.path("columnDefinitions").findValuesAsText("name")).contains("Name", "Holder", "Leader", "Token");
+    assertThat(table.path("rows").get(0).path("cells").toString()).contains("tabled", "pod-9");
+    assertThat(table.path("rows").get(0).path("object").path("metadata").path("namespace").asText())
+        .isEqualTo("table-test");
+  }
+
+  @Test
   void kubeconfigNamesTheCluster() throws Exception {
     String yaml = Files.readString(cluster.kubeconfig());
     assertThat(yaml).contains("current-context: \"disco\"").contains("server: \"" + cluster.apiServer() + "\"");
@@ -98,7 +116,9 @@ class DiscoveryTest {
         "-A").redirectErrorStream(true).start();
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(out).as(out).contains("lease-for-kubectl").contains("kube-test");
+    org.slf4j.LoggerFactory.getLogger(DiscoveryTest.class).info("kubectl get mcl -A:\n{}", out);
+    assertThat(out).as(out).contains("lease-for-kubectl").contains("kube-test").contains("HOLDER")
+        .contains("pod-1");
     assertThat(p.exitValue()).as(out).isZero();
   }
 }
