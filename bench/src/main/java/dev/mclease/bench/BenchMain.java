@@ -101,8 +101,8 @@ public final class BenchMain {
     plan.add(new Step("cold-start", "ColdStartBench\\.firstLeader$",
         Map.of("system", both, "timings", fast), 1, quick ? 5 : 15));
     plan.add(new Step("scale", "ScaleBench\\.allLed$",
-        Map.of("system", both, "leases", new String[] {"1", "10", "100", "1000"}, "timings",
-            new String[] {"defaults"}), 0, quick ? 1 : 3));
+        Map.of("system", both, "leases", quick ? new String[] {"1", "10", "100"}
+            : new String[] {"1", "10", "100", "1000"}, "timings", new String[] {"defaults"}), 0, quick ? 1 : 2));
     plan.add(new Step("cost", "CostBench\\.steadyState$",
         Map.of("system", both, "timings", fast, "windowSeconds", new String[] {quick ? "15" : "60"}), 0, 1));
     if (!quick) {

@@ -9,6 +9,7 @@ import dev.mclease.testbed.fleet.Timings;
 import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -52,6 +53,10 @@ public class ScaleBench {
   @Param({"defaults"})
   public String timings;
 
+  /** The longest an operation waits for all leases to be led. */
+  @Param({"60"})
+  public int timeoutSeconds;
+
   private Timings t;
   private Fleet fleet;
   private ClusterProvider provider;
@@ -83,8 +88,14 @@ public class ScaleBench {
   @Benchmark
   public double allLed() throws Exception {
     long t0 = System.nanoTime();
-    long t1 = candidates.start().get(10, TimeUnit.MINUTES);
-    double ms = (t1 - t0) / 1e6;
+    double ms;
+    try {
+      ms = (candidates.start().get(timeoutSeconds, TimeUnit.SECONDS) - t0) / 1e6;
+    } catch (TimeoutException e) {
+      // not all led in time: the score is the cap, and the side results say how many were
+      ms = (System.nanoTime() - t0) / 1e6;
+      SideResults.record("scale", params(), "led_at_timeout", candidates.ledCount());
+    }
     SideResults.record("scale", params(), "all_led_ms", ms);
     return ms;
   }

@@ -57,7 +57,12 @@ public final class MclElectorate implements Electorate {
       heals.clear();
     }
     fleet.clusters().forEach(n -> n.controller().start());
-    fleet.candidates().forEach(CandidateNode::start);
+    fleet.candidates().forEach(c -> {
+      if (!c.isRunning()) {
+        c.apiLink().heal();
+        c.start();
+      }
+    });
     return Waits.stableSingle(() -> fleet.leaders().stream().map(CandidateNode::identity).toList(), quiet, timeout,
         "MultiClusterLease leader");
   }
@@ -72,14 +77,23 @@ public final class MclElectorate implements Electorate {
     fleet.candidate(identity).release();
   }
 
+  /**
+   * {@code CandidateNode.kill()} closes the {@code MultiClusterLeaseLock}, and closing the lock releases the local
+   * candidacy (best effort) — a graceful exit, not a crash. So the candidate's link to its API server is cut
+   * first: the release cannot reach the server, as when a process or node dies. Healed by {@link #restart}.
+   */
   @Override
   public void crash(String identity) {
-    fleet.candidate(identity).kill();
+    CandidateNode c = fleet.candidate(identity);
+    c.apiLink().partition();
+    c.kill();
   }
 
   @Override
   public void restart(String identity) {
-    fleet.candidate(identity).start();
+    CandidateNode c = fleet.candidate(identity);
+    c.apiLink().heal();
+    c.start();
   }
 
   /** Kills the election controller of the cluster where {@code identity} runs; restarted by the next wait. */
