@@ -5,7 +5,7 @@ import dev.mclease.testbed.fleet.ClusterNode;
 import dev.mclease.testbed.fleet.Fleet;
 import dev.mclease.testbed.history.HistoryChecker;
 import dev.mclease.testbed.history.TimelineRenderer;
-import dev.mclease.testbed.history.Verdict;
+import dev.mclease.testbed.history.HistoryChecker.Verdict;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -191,7 +191,8 @@ public final class CandidateNode implements AutoCloseable {
       }
       lastRecordedValidUntil.set(validUntil);
       long remaining = validUntil - nanoTime.getAsLong();
-      history.confirmed(identity, clusterName, token, history.nanoTime() + remaining);
+      // the fleet's History runs on System.nanoTime (its default time base)
+      history.confirmed(identity, clusterName, token, System.nanoTime() + remaining);
     } catch (RuntimeException e) {
       LOG.debug("recording confirmation of {} failed", identity, e);
     }
