@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
  *       looks at the path's last segment including the query, and would treat them as main-resource writes);</li>
  *   <li>server-side apply is accepted, approximated as create-or-merge-patch (the mock answers 415);</li>
  *   <li>kubectl's {@code as=Table} requests get a Table built from the CRD's printer columns;</li>
+ *   <li>optionally, creating in a missing namespace answers 404 (the mock creates anywhere);</li>
  *   <li>a created CRD is marked {@code Established} and {@code NamesAccepted};</li>
  *   <li>the server's log of recorded requests is drained, so long runs do not grow the heap.</li>
  * </ul>
@@ -60,6 +61,7 @@ final class EmbeddedApiDispatcher extends Dispatcher {
   private final String user;
   private final Discovery discovery;
   private final ReentrantLock writes = new ReentrantLock();
+  private volatile boolean requireNamespaces;
   /** CRDs currently stored; null when a write to the CRD collection may have changed them. */
   private volatile List<CustomResourceDefinition> crdCache;
 
@@ -70,6 +72,11 @@ final class EmbeddedApiDispatcher extends Dispatcher {
     this.server = server;
     this.user = user;
     this.discovery = new Discovery(this::crds, serverAddress);
+  }
+
+  /** When on, creating an object in a namespace that does not exist answers 404, as a real server does. */
+  void requireNamespaces(boolean on) {
+    requireNamespaces = on;
   }
 
   @Override
@@ -136,6 +143,11 @@ final class EmbeddedApiDispatcher extends Dispatcher {
         contentType = "application/json";
         r = ApiRequest.parse(method, r.collectionPath());
       }
+    }
+    if (requireNamespaces && "POST".equals(method) && r.namespace() != null && r.name() == null
+        && get("/api/v1/namespaces/" + r.namespace()) == null) {
+      return StatusResponses.failure(404, "NotFound", "namespaces \"" + r.namespace() + "\" not found",
+          r.namespace(), "", "namespaces");
     }
     if (r.isCustomGroup()) {
       MockResponse refused = "PUT".equals(method) ? checkResourceVersion(r, body) : null;

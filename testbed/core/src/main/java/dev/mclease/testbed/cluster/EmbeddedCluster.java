@@ -2,6 +2,7 @@ package dev.mclease.testbed.cluster;
 
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseCrd;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -40,6 +41,7 @@ public final class EmbeddedCluster implements Cluster {
   private final String name;
   private final KubernetesMockServer server;
   private final AccessRules access = new AccessRules();
+  private final EmbeddedApiDispatcher dispatcher;
   private final URI apiServer;
   private final Path kubeconfig;
   private final KubernetesClient client;
@@ -48,13 +50,17 @@ public final class EmbeddedCluster implements Cluster {
   EmbeddedCluster(String name, boolean installCrd, Path kubeconfigDir) {
     this.name = name;
     MockWebServer web = new MockWebServer();
-    EmbeddedApiDispatcher dispatcher = new EmbeddedApiDispatcher(new KubernetesCrudDispatcher(), access, web, USER,
+    this.dispatcher = new EmbeddedApiDispatcher(new KubernetesCrudDispatcher(), access, web, USER,
         () -> "127.0.0.1:" + web.getPort());
     this.server = new KubernetesMockServer(new Context(), web, new HashMap<>(), dispatcher, false);
     server.start(InetAddress.getLoopbackAddress(), 0);
     this.apiServer = URI.create("http://127.0.0.1:" + server.getPort());
     this.kubeconfig = Kubeconfigs.write(kubeconfigDir, name, apiServer, TOKEN);
     this.client = Kubeconfigs.client(apiServer, TOKEN);
+    for (String ns : new String[] {"default", "kube-system", "kube-public"}) {
+      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+          .create();
+    }
     if (installCrd) {
       installCrd();
     }
@@ -121,6 +127,16 @@ public final class EmbeddedCluster implements Cluster {
   /** Undoes one {@link #forbid} (the same verb and resource strings). */
   public void allow(String verb, String resource) {
     access.allow(verb, resource);
+  }
+
+  /**
+   * With {@code true}, creating a namespaced object in a namespace that does not exist answers 404
+   * {@code namespaces "x" not found}, as on a real cluster. Off by default because the mock never required it
+   * and many tests create objects in ad-hoc namespaces; {@code default}, {@code kube-system} and
+   * {@code kube-public} always exist.
+   */
+  public void requireNamespaces(boolean on) {
+    dispatcher.requireNamespaces(on);
   }
 
   /** Undoes every {@link #forbid}. */

@@ -267,6 +267,21 @@ class EmbeddedClusterTest {
   }
 
   @Test
+  void missingNamespaceIsRefusedWhenRequired() {
+    cluster.requireNamespaces(true);
+    try {
+      assertThatThrownBy(() -> mcls.inNamespace(ns).resource(lease("n", "pod-1")).create())
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(404));
+      cluster.client().namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+          .withNewMetadata().withName(ns).endMetadata().build()).create();
+      assertThat(mcls.inNamespace(ns).resource(lease("n", "pod-1")).create()).isNotNull();
+      assertThat(cluster.client().namespaces().withName("default").get()).isNotNull();
+    } finally {
+      cluster.requireNamespaces(false);
+    }
+  }
+
+  @Test
   void installedCrdIsEstablished() {
     var crd = cluster.client().apiextensions().v1().customResourceDefinitions().withName(MultiClusterLease.CRD_NAME)
         .get();
