@@ -201,12 +201,13 @@ class LeaderElectorIntegrationTest {
     writer.stopEchoing();
     long stoppedAt = System.nanoTime();
     long validUntil = a.validUntilNanos();
-    await().atMost(D.plus(R).plusMillis(500)).until(() -> events.contains("a:stop"));
+    await().atMost(D.plus(R).plusMillis(700)).until(() -> events.contains("a:stop"));
     long tookMillis = Duration.ofNanos(System.nanoTime() - stoppedAt).toMillis();
 
+    // leadership itself ended by validUntil ≤ stop + D; fabric8 hears of it on its next tick (≤ R later)
     assertThat(a.isLeader()).isFalse();
     assertThat(validUntil - stoppedAt).isLessThanOrEqualTo(D.toNanos());
-    assertThat(tookMillis).isLessThan(D.plus(R).plusMillis(300).toMillis());
+    assertThat(tookMillis).isLessThan(D.plus(R).plusMillis(700).toMillis());
     await().atMost(Duration.ofSeconds(1)).until(election::isDone); // a LeaderElector does not campaign again
     assertThat(holder()).isEqualTo("a"); // still the local candidate, still heartbeating for the next round
   }
@@ -221,7 +222,7 @@ class LeaderElectorIntegrationTest {
     long before = System.nanoTime();
     writer.nameOtherLeader("west-pod-0");
     await().atMost(Duration.ofSeconds(1)).until(() -> !a.isLeader()); // the informer brings it in at once
-    await().atMost(R.plusMillis(500)).until(() -> events.contains("a:stop"));
+    await().atMost(D).until(() -> events.contains("a:stop")); // typically within one tick (R)
     assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(D);
     assertThat(a.globalLeader()).contains("west-pod-0");
     assertThat(a.leaderCluster()).contains("west");
