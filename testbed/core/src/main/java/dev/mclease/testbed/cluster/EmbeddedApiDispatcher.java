@@ -64,6 +64,8 @@ final class EmbeddedApiDispatcher extends Dispatcher {
   private volatile boolean requireNamespaces;
   /** CRDs currently stored; null when a write to the CRD collection may have changed them. */
   private volatile List<CustomResourceDefinition> crdCache;
+  /** Bumped after every CRD write, so a reader that raced with one does not cache what it read. */
+  private final java.util.concurrent.atomic.AtomicLong crdWrites = new java.util.concurrent.atomic.AtomicLong();
 
   EmbeddedApiDispatcher(KubernetesCrudDispatcher crud, AccessRules access, MockWebServer server, String user,
       Supplier<String> serverAddress) {
@@ -117,6 +119,12 @@ final class EmbeddedApiDispatcher extends Dispatcher {
     try {
       return write(request, r);
     } finally {
+      if (r.path().startsWith(CRD_PATH)) {
+        synchronized (crdWrites) {
+          crdWrites.incrementAndGet();
+          crdCache = null;
+        }
+      }
       writes.unlock();
     }
   }
@@ -125,9 +133,6 @@ final class EmbeddedApiDispatcher extends Dispatcher {
     byte[] body = request.getBody().getBytes();
     String contentType = request.getHeader("Content-Type");
     String method = request.getMethod();
-    if (r.path().startsWith(CRD_PATH)) {
-      crdCache = null;
-    }
     if ("DELETE".equals(method)) {
       return crud.dispatch(request);
     }
@@ -255,7 +260,6 @@ final class EmbeddedApiDispatcher extends Dispatcher {
         io.fabric8.mockwebserver.http.Headers.builder().set("Content-Type", "application/json").build(),
         new Buffer(Serialization.asJson(crd).getBytes(StandardCharsets.UTF_8)));
     MockResponse updated = crud.dispatch(put);
-    crdCache = null;
     return updated.code() == 200 ? updated.setResponseCode(201) : created;
   }
 
@@ -277,11 +281,17 @@ final class EmbeddedApiDispatcher extends Dispatcher {
   private List<CustomResourceDefinition> crds() {
     List<CustomResourceDefinition> c = crdCache;
     if (c == null) {
+      long before = crdWrites.get();
       MockResponse list = crud.handleGet(CRD_PATH);
       CustomResourceDefinitionList parsed = Serialization.unmarshal(
           new String(list.getBody().getBytes(), StandardCharsets.UTF_8), CustomResourceDefinitionList.class);
       c = parsed == null || parsed.getItems() == null ? List.of() : List.copyOf(parsed.getItems());
-      crdCache = c;
+      // Inside a CRD write (markEstablished, validation) the list is current but must not outlive the write.
+      synchronized (crdWrites) {
+        if (crdWrites.get() == before && !writes.isHeldByCurrentThread()) {
+          crdCache = c;
+        }
+      }
     }
     return c;
   }
