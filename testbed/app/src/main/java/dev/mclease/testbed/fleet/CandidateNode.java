@@ -223,7 +223,7 @@ public final class CandidateNode implements AutoCloseable {
       f.cancel(true);
     }
     stoppedLeading();
-    shutdownResources();
+    shutdownResources(false);
   }
 
   /** Dies without a word: no release, no further heartbeats; the lease runs out after L. */
@@ -237,20 +237,27 @@ public final class CandidateNode implements AutoCloseable {
       f.cancel(true);
     }
     stoppedLeading();
-    shutdownResources();
+    shutdownResources(true);
   }
 
-  private void shutdownResources() {
+  /**
+   * A crashed process says nothing on its way out: its API client goes first so that the lock's best-effort
+   * release on close cannot reach the API server. A graceful stop closes the lock first, which releases.
+   */
+  private void shutdownResources(boolean crash) {
     ScheduledExecutorService r = recorder;
     if (r != null) {
       r.shutdownNow();
     }
     MultiClusterLeaseLock l = lock;
+    KubernetesClient c = client;
+    if (crash && c != null) {
+      c.close();
+    }
     if (l != null) {
       l.close();
     }
-    KubernetesClient c = client;
-    if (c != null) {
+    if (!crash && c != null) {
       c.close();
     }
   }
