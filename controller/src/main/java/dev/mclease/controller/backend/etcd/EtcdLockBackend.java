@@ -85,6 +85,10 @@ public final class EtcdLockBackend implements GlobalLockBackend {
   private volatile BackendHealth health = BackendHealth.unreachable("no session yet");
   private volatile Watch.Watcher watcher;
   private volatile boolean closed;
+  /** After releaseAll(): no new session until the next acquire. */
+  private volatile boolean suspended;
+  /** Revision of the last watch response seen; the watch resumes after it. */
+  private volatile long watchRevision;
 
   private EtcdLockBackend(EtcdBackendConfig cfg, LongSupplier nanoTime, Client client) {
     this.cfg = cfg;
@@ -124,6 +128,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
       }
     }
     EtcdLockBackend backend = new EtcdLockBackend(cfg, nanoTime, b.build());
+    backend.watchRevision = backend.currentRevision();
     backend.startWatch();
     long k = cfg.renewInterval().toNanos();
     backend.renewer.scheduleWithFixedDelay(backend::renewSafely, 0, k, TimeUnit.NANOSECONDS);
@@ -134,6 +139,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
 
   @Override
   public AcquireResult acquire(String key, LockValue value) throws BackendException {
+    suspended = false;
     for (int attempt = 0; ; attempt++) {
       long lease = ensureSession();
       ByteSequence k = key(key);
@@ -217,6 +223,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
   @Override
   public void releaseAll() throws BackendException {
     long lease;
+    suspended = true;
     synchronized (sessionLock) {
       lease = leaseId;
       leaseId = NONE;
@@ -302,7 +309,24 @@ public final class EtcdLockBackend implements GlobalLockBackend {
 
   private void renewOnce() {
     long lease = leaseId;
-    if (lease == NONE || closed) {
+    if (closed) {
+      return;
+    }
+    if (lease == NONE && !suspended) {
+      // No session (first start, or lost): open one as soon as etcd answers, so health is known and the
+      // next acquire does not pay for the grant.
+      try {
+        ensureSession();
+      } catch (BackendException e) {
+        boolean changed = health.reachable() || !health.detail().equals(e.getMessage());
+        health = BackendHealth.unreachable(e.getMessage());
+        if (changed) {
+          fireSessionChange();
+        }
+      }
+      return;
+    }
+    if (lease == NONE) {
       return;
     }
     long send = nanoTime.getAsLong();
@@ -384,11 +408,19 @@ public final class EtcdLockBackend implements GlobalLockBackend {
       return;
     }
     ByteSequence prefix = bytes(cfg.keyPrefix() + "/");
-    WatchOption opt = WatchOption.builder().isPrefix(true).withPrevKV(true).build();
-    watcher = client.getWatchClient().watch(prefix, opt, Watch.listener(this::onWatch, this::onWatchError));
+    WatchOption.Builder opt = WatchOption.builder().isPrefix(true).withPrevKV(true);
+    long from = watchRevision;
+    if (from > 0) {
+      opt.withRevision(from + 1); // nothing written since we last looked is missed, however late the stream opens
+    }
+    watcher = client.getWatchClient().watch(prefix, opt.build(), Watch.listener(this::onWatch, this::onWatchError));
   }
 
   private void onWatch(WatchResponse response) {
+    long rev = response.getHeader().getRevision();
+    if (rev > watchRevision && response.getEvents().isEmpty()) {
+      watchRevision = rev;
+    }
     for (WatchEvent ev : response.getEvents()) {
       String key = stripPrefix(ev.getKeyValue().getKey());
       if (key == null) {
@@ -412,6 +444,21 @@ public final class EtcdLockBackend implements GlobalLockBackend {
       }
       dispatch(event);
     }
+    for (WatchEvent ev : response.getEvents()) {
+      watchRevision = Math.max(watchRevision, ev.getKeyValue().getModRevision());
+    }
+  }
+
+  /** The store's current revision, 0 when etcd does not answer now. */
+  private long currentRevision() {
+    try {
+      return client.getKVClient().get(bytes(cfg.keyPrefix() + "/"), GetOption.builder().withCountOnly(true).build())
+          .get(timeoutMillis, TimeUnit.MILLISECONDS).getHeader().getRevision();
+    } catch (Exception e) {
+      LOG.warn("etcd at {} does not answer yet ({}); watching from whatever comes next", cfg.endpoints(),
+          e.toString());
+      return 0;
+    }
   }
 
   private void onWatchError(Throwable t) {
@@ -420,6 +467,9 @@ public final class EtcdLockBackend implements GlobalLockBackend {
     }
     LOG.warn("etcd watch on {} failed ({}); re-watching and telling every lease to re-read its key",
         cfg.keyPrefix(), t.toString());
+    if (String.valueOf(t.getMessage()).contains("compacted")) {
+      watchRevision = 0; // history is gone: watch from now on and let every lease re-read its key
+    }
     renewer.schedule(() -> {
       Watch.Watcher old = watcher;
       if (old != null) {

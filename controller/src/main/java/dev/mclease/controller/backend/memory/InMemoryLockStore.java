@@ -272,6 +272,10 @@ public final class InMemoryLockStore implements AutoCloseable {
       }
       boolean changed = false;
       synchronized (InMemoryLockStore.this) {
+        if (!alive) {
+          ensureAlive(); // like the etcd backend: a new session as soon as the store answers
+          return;
+        }
         if (alive) {
           long send = nanoTime.getAsLong();
           expiresAt = send + ttlNanos;

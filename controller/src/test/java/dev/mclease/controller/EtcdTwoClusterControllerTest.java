@@ -33,11 +33,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Two clusters' controllers with the real etcd backend (short timings): graceful handover and takeover after a
- * controller dies without releasing. Runs in surefire with the other tests (named *IT only to say what it is).
+ * controller dies without releasing. 
  */
-class EtcdControllerIT {
+class EtcdTwoClusterControllerTest {
 
-  private static final Logger LOG = LoggerFactory.getLogger(EtcdControllerIT.class);
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdTwoClusterControllerTest.class);
   private static final String NS = "team-a";
 
   private EtcdCluster etcd;
