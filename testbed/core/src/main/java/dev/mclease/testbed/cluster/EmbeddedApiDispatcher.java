@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
  *   <li>writes with a query string ({@code ?fieldManager=...}) keep their {@code /status} meaning (the mock
  *       looks at the path's last segment including the query, and would treat them as main-resource writes);</li>
  *   <li>server-side apply is accepted, approximated as create-or-merge-patch (the mock answers 415);</li>
+ *   <li>a watch from {@code resourceVersion=N} does not replay objects not newer than N as ADDED;</li>
  *   <li>kubectl's {@code as=Table} requests get a Table built from the CRD's printer columns;</li>
  *   <li>optionally, creating in a missing namespace answers 404 (the mock creates anywhere);</li>
  *   <li>a created CRD is marked {@code Established} and {@code NamesAccepted};</li>
@@ -108,6 +109,10 @@ final class EmbeddedApiDispatcher extends Dispatcher {
     }
     if (!r.isWrite()) {
       MockResponse response = crud.dispatch(request);
+      long from = "watch".equals(r.verb()) ? ResumedWatch.resumeVersion(r.query().get("resourceVersion")) : -1;
+      if (from > 0 && response.getWebSocketListener() != null) {
+        return response.withWebSocketUpgrade(new ResumedWatch(response.getWebSocketListener(), from));
+      }
       String accept = request.getHeader("Accept");
       if (r.isCustomGroup() && accept != null && accept.contains("as=Table") && !"watch".equals(r.verb())
           && response.code() == 200) {

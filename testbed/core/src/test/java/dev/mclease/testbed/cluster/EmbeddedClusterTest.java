@@ -236,6 +236,31 @@ class EmbeddedClusterTest {
   }
 
   @Test
+  void watchFromAResourceVersionDoesNotReplayOlderObjects() {
+    mcls.inNamespace(ns).resource(lease("old", "pod-old")).create();
+    String rv = mcls.inNamespace(ns).list().getMetadata().getResourceVersion();
+    List<String> events = new CopyOnWriteArrayList<>();
+    try (var watch = mcls.inNamespace(ns).watch(
+        new io.fabric8.kubernetes.api.model.ListOptionsBuilder().withResourceVersion(rv).build(), new Watcher<>() {
+          @Override
+          public void eventReceived(Action action, MultiClusterLease resource) {
+            events.add(action + " " + resource.getSpec().getHolderIdentity());
+          }
+
+          @Override
+          public void onClose(WatcherException cause) {
+          }
+        })) {
+      MultiClusterLease created = mcls.inNamespace(ns).resource(lease("new", "pod-new")).create();
+      await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("ADDED pod-new"));
+      mcls.inNamespace(ns).withName("old").delete();
+      await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("DELETED pod-old"));
+      assertThat(events).doesNotContain("ADDED pod-old");
+      assertThat(created).isNotNull();
+    }
+  }
+
+  @Test
   void forbiddenVerbAnswers403ForThatResourceOnly() {
     mcls.inNamespace(ns).resource(lease("i", "pod-1")).create();
     cluster.forbid("update", "multiclusterleases/status");
