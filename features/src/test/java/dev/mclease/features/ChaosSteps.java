@@ -20,6 +20,9 @@ public final class ChaosSteps {
 
   /** Soak seeds start here, far from the outline's. */
   static final long SOAK_FIRST_SEED = 1000;
+  /** As in the outline: "within 10 seconds exactly one leader runs in any cluster". */
+  static final Duration RECOVERY_BOUND = Duration.ofSeconds(10);
+  static final Duration RECOVERY_PATIENCE = Duration.ofSeconds(60);
 
   private final World world;
   private List<String> schedule = List.of();
@@ -69,11 +72,16 @@ public final class ChaosSteps {
         await("a first leader").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
             .until(() -> fleet.leader().isPresent());
         List<String> faults = new RandomSchedule(one, seed).run();
-        await("a single leader after seed " + seed).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+        long healed = System.nanoTime();
+        // wait longer than the bound, to tell "late" from "never" in the report
+        await("a single leader after seed " + seed).atMost(RECOVERY_PATIENCE).pollInterval(Duration.ofMillis(20))
             .until(() -> fleet.leader().isPresent());
+        Duration recovery = Duration.ofNanos(System.nanoTime() - healed);
+        fleet.history().note("soak seed " + seed + " checked");
         verdict = HistoryChecker.check(fleet.history(), fleet.timings().leaderlessBound());
-        if (!verdict.violations().isEmpty()) {
-          failure = "seed " + seed + " (" + String.join("; ", faults) + "): " + verdict.summary();
+        if (!verdict.violations().isEmpty() || recovery.compareTo(RECOVERY_BOUND) > 0) {
+          failure = "seed " + seed + " (" + String.join("; ", faults) + "): leader " + recovery.toMillis()
+              + " ms after the last heal (bound " + RECOVERY_BOUND.toMillis() + " ms); " + verdict.summary();
         }
       } catch (RuntimeException | AssertionError e) {
         failure = "seed " + seed + ": " + e.getMessage();
@@ -81,6 +89,7 @@ public final class ChaosSteps {
         soakRuns++;
         Hooks.countFaultInjected("soak seed " + seed);
         if (failure != null) {
+          failure = failure + "\n" + Diagnostics.describe(fleet);
           soakFailures.add(failure);
           world.scenario.log(failure + " - kept in " + Hooks.keep(fleet.history(), "soak-seed-" + seed, verdict));
         }

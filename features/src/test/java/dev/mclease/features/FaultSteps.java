@@ -35,17 +35,18 @@ public final class FaultSteps {
     world.oldLeader = l;
     world.oldToken = l.fencingToken();
     // leaving for good within this scenario: nothing to heal
-    world.inject("release", Fault.simple("release " + l, l::release, () -> { }));
+    world.event("release", Fault.simple("release " + l, l::release, () -> { }));
   }
 
   @When("the leader's candidate crashes")
   public void candidateCrashes() {
-    world.inject("crash", Faults.crashCandidate(leader()));
+    world.event("crash", Faults.crashCandidate(leader()));
   }
 
   @When("the leader's controller crashes")
   public void controllerCrashes() {
-    world.inject("controller crash", Fault.killController(leaderCluster()));
+    ClusterNode n = leaderCluster();
+    world.event("controller crash", Fault.simple("kill " + n.name() + " controller", n.controller()::kill, () -> { }));
   }
 
   @When("the leader's cluster is lost")

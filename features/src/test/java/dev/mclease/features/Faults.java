@@ -15,15 +15,22 @@ final class Faults {
   private Faults() {
   }
 
-  /** The candidate process dies: no release, no more heartbeats. Heal: a new process starts. */
+  /** The candidate process dies: no release, no more heartbeats. Nothing to heal. */
   static Fault crashCandidate(CandidateNode c) {
-    return Fault.simple("crash " + c, () -> {
-      c.apiLink().partition();
-      c.kill();
-    }, () -> {
+    return Fault.simple("crash " + c, () -> crash(c), () -> { });
+  }
+
+  /** The candidate process dies as in {@link #crashCandidate}; heal: a new process starts. */
+  static Fault crashAndRestartCandidate(CandidateNode c) {
+    return Fault.simple("crash " + c, () -> crash(c), () -> {
       c.apiLink().heal();
       c.start();
     });
+  }
+
+  private static void crash(CandidateNode c) {
+    c.apiLink().partition();
+    c.kill();
   }
 
   /** A whole cluster is lost at once: every link goes silent, then every process dies. Heal: all restart. */

@@ -65,7 +65,7 @@ public final class Hooks {
 
   /** Runs last among the After hooks' work: check, keep evidence, close. */
   @After(order = 0)
-  public void checkHistoryAndClose(Scenario scenario) {
+  public void checkHistoryAndClose(Scenario scenario) throws IOException {
     Fleet fleet = world.fleetIfAny().orElse(null);
     try {
       if (fleet == null) {
@@ -75,6 +75,8 @@ public final class Hooks {
       Verdict verdict = null;
       AssertionError violation = null;
       try {
+        // The checker's history ends at its last event; mark "now", so that a leaderless stretch at the end counts.
+        history.note("scenario ended");
         verdict = HistoryChecker.check(history, fleet.timings().leaderlessBound());
         if (!verdict.violations().isEmpty()) {
           violation = new AssertionError("split-brain checker: " + verdict.summary());
@@ -85,6 +87,7 @@ public final class Hooks {
         }
         if (violation != null || scenario.isFailed() || Boolean.getBoolean("features.keepHistories")) {
           Path dir = keep(history, scenario, verdict);
+          Files.writeString(dir.resolve("state.txt"), Diagnostics.describe(fleet), StandardCharsets.UTF_8);
           scenario.log("history and timeline kept in " + dir.toAbsolutePath());
         }
       }

@@ -76,7 +76,7 @@ final class RandomSchedule {
     List<Function<Fleet, Pick>> m = new ArrayList<>();
     m.add(f -> candidate(c -> Fault.partitionCandidateFromApi(c)));
     m.add(f -> candidate(c -> Fault.pauseCandidate(c)));
-    m.add(f -> candidate(Faults::crashCandidate));
+    m.add(f -> candidate(Faults::crashAndRestartCandidate));
     m.add(f -> candidate(c -> Fault.releaseCandidate(c)));
     m.add(f -> candidate(c -> Fault.skewCandidateClock(c, Duration.ofHours(random.nextBoolean() ? 1 : -1))));
     m.add(f -> candidate(c -> Fault.driftCandidateClock(c, random.nextBoolean() ? 0.9 : 1.1)));

@@ -70,6 +70,15 @@ public final class World {
     activeFaults.put(label, handle);
   }
 
+  /**
+   * Something that happens once and is not undone within the scenario (a release, a crash): recorded as a fault
+   * span that ends at once, so that from then on the checker holds the fleet to its leaderless bound again.
+   */
+  void event(String label, Fault fault) {
+    inject(label, fault);
+    heal(label);
+  }
+
   /** Heals the fault injected under {@code label}. */
   void heal(String label) {
     AutoCloseable handle = activeFaults.remove(label);
