@@ -56,6 +56,7 @@ public final class ElectionController implements AutoCloseable {
   private AutoCloseable sessionSubscription;
   private volatile boolean started;
   private volatile boolean closed;
+  private volatile boolean stoppingAll;
   private volatile long lastTickNanos;
 
   public ElectionController(KubernetesClient client, GlobalLockBackend backend, ControllerConfig config, Clock clock,
@@ -155,6 +156,7 @@ public final class ElectionController implements AutoCloseable {
     if (!started || closed) {
       return metrics.heldNow() == 0;
     }
+    stoppingAll = true;
     leases.values().forEach(h -> h.submit(LeaseWorker::stop));
     long deadline = nanoTime.getAsLong() + cfg.candidateRenewDeadline().plus(cfg.safetyMargin())
         .plus(cfg.retryPeriod().multipliedBy(2)).toNanos();
@@ -194,6 +196,9 @@ public final class ElectionController implements AutoCloseable {
     }
     if (workers != null) {
       workers.shutdownNow();
+    }
+    if (output instanceof KubernetesLeaseOutput k) {
+      k.close();
     }
     LOG.info("election controller of cluster {} stopped", cfg.clusterName());
   }
@@ -269,6 +274,9 @@ public final class ElectionController implements AutoCloseable {
     Handle(String namespace, String name) {
       this.worker = new LeaseWorker(namespace, name, cfg, backend, output, clock, nanoTime, metrics);
       this.serial = new SerialExecutor(workers);
+      if (stoppingAll) {
+        worker.stop();
+      }
       this.watch = backend.watch(worker.key(), this::onLockEvent);
       metrics.watched(1);
     }

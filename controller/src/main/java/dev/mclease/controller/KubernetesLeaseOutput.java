@@ -29,6 +29,12 @@ final class KubernetesLeaseOutput implements LeaseOutput {
   private final KubernetesSerialization json;
   private final Clock clock;
   private final String component;
+  private final java.util.concurrent.ExecutorService events = java.util.concurrent.Executors.newSingleThreadExecutor(
+      r -> {
+        Thread t = new Thread(r, "mclease-events");
+        t.setDaemon(true);
+        return t;
+      });
 
   KubernetesLeaseOutput(KubernetesClient client, Clock clock, String clusterName) {
     this.client = client;
@@ -46,8 +52,21 @@ final class KubernetesLeaseOutput implements LeaseOutput {
         .patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + st + "}]");
   }
 
+  /** Events are recorded off the lease's loop, so they never delay a status write. */
   @Override
   public void event(String namespace, String name, String type, String reason, String message) {
+    try {
+      events.execute(() -> record(namespace, name, type, reason, message));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      LOG.debug("event {} on {}/{} dropped: shutting down", reason, namespace, name);
+    }
+  }
+
+  void close() {
+    events.shutdown();
+  }
+
+  private void record(String namespace, String name, String type, String reason, String message) {
     try {
       String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
       client.v1().events().inNamespace(namespace).resource(new EventBuilder()
