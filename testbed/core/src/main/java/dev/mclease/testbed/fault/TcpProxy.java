@@ -86,6 +86,7 @@ public final class TcpProxy implements AutoCloseable {
     return URI.create(scheme + "://127.0.0.1:" + port());
   }
 
+  /** The name given at {@link #start}. */
   public String name() {
     return name;
   }
@@ -131,6 +132,7 @@ public final class TcpProxy implements AutoCloseable {
     LOG.info("TCP proxy {}: healed", name);
   }
 
+  /** True between {@link #partition()} and {@link #heal()}. */
   public boolean isPartitioned() {
     return partitioned;
   }

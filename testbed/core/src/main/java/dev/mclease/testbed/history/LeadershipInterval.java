@@ -23,6 +23,7 @@ public record LeadershipInterval(String identity, String cluster, long token, lo
     END_OF_HISTORY
   }
 
+  /** {@code endNanos - startNanos}, never negative. */
   public long lengthNanos() {
     return Math.max(0, endNanos - startNanos);
   }
