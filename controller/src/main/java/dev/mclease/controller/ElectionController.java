@@ -269,6 +269,7 @@ public final class ElectionController implements AutoCloseable {
     private final SerialExecutor serial;
     private final AutoCloseable watch;
     private ScheduledFuture<?> timer;
+    private String lastError;
     private volatile boolean disposed;
 
     Handle(String namespace, String name) {
@@ -304,10 +305,16 @@ public final class ElectionController implements AutoCloseable {
       try {
         action.accept(worker);
         next = worker.reconcile();
+        lastError = null;
       } catch (RuntimeException e) {
         metrics.reconcileError();
-        LOG.error("{}: unexpected error in the lease loop (other leases are not affected); retrying in {}",
-            worker.key(), cfg.retryPeriod(), e);
+        if (!String.valueOf(e).equals(lastError)) {
+          LOG.error("{}: unexpected error in the lease loop (other leases are not affected); retrying every {}",
+              worker.key(), cfg.retryPeriod(), e);
+        } else {
+          LOG.debug("{}: the same error again: {}", worker.key(), e.toString());
+        }
+        lastError = String.valueOf(e);
         next = nanoTime.getAsLong() + cfg.retryPeriod().toNanos();
       }
       if (worker.finished()) {

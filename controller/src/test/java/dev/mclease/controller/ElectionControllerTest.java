@@ -326,6 +326,85 @@ class ElectionControllerTest {
   }
 
   @Test
+  void anExceptionInOneLeaseNeverStopsTheOthers() {
+    EmbeddedCluster cluster = provider.start("east");
+    InMemoryLockStore.Session session = store.session(EAST.backendTtl(), EAST.backendRenewInterval());
+    closeables.add(session);
+    java.util.concurrent.atomic.AtomicInteger blowUps = new java.util.concurrent.atomic.AtomicInteger();
+    dev.mclease.controller.backend.GlobalLockBackend faulty = new dev.mclease.controller.backend.GlobalLockBackend() {
+      @Override
+      public dev.mclease.controller.backend.AcquireResult acquire(String key,
+          dev.mclease.controller.backend.LockValue value) throws dev.mclease.controller.backend.BackendException {
+        if (key.endsWith("/boom")) {
+          blowUps.incrementAndGet();
+          throw new IllegalStateException("a bug in a backend, for this key only");
+        }
+        return session.acquire(key, value);
+      }
+
+      @Override
+      public void release(String key, long token) throws dev.mclease.controller.backend.BackendException {
+        session.release(key, token);
+      }
+
+      @Override
+      public Optional<dev.mclease.controller.backend.Held> current(String key)
+          throws dev.mclease.controller.backend.BackendException {
+        return session.current(key);
+      }
+
+      @Override
+      public AutoCloseable watch(String key, java.util.function.Consumer<dev.mclease.controller.backend.LockEvent> l) {
+        return session.watch(key, l);
+      }
+
+      @Override
+      public long heldUntilNanos() {
+        return session.heldUntilNanos();
+      }
+
+      @Override
+      public dev.mclease.controller.backend.BackendHealth health() {
+        return session.health();
+      }
+
+      @Override
+      public AutoCloseable onSessionChange(Runnable listener) {
+        return session.onSessionChange(listener);
+      }
+
+      @Override
+      public void releaseAll() throws dev.mclease.controller.backend.BackendException {
+        session.releaseAll();
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    KubernetesClient client = cluster.newClient();
+    closeables.add(client);
+    ElectionController c = new ElectionController(client, faulty, EAST, Clock.systemUTC(), System::nanoTime,
+        new SimpleMeterRegistry());
+    closeables.add(c);
+    c.start();
+    KubernetesClient k = cluster.client();
+    create(k, "boom", "pod-a", 2);
+    create(k, "fine", "pod-a", 2);
+    beating(k, "boom", "pod-a");
+    beating(k, "fine", "pod-a");
+    await().atMost(Duration.ofSeconds(5)).until(() -> blowUps.get() >= 3
+        && cond(status(k, "fine"), Conditions.LEADER).equals("True/GlobalLockAcquired"));
+    String t = beat(k, "fine", "pod-a");
+    await().atMost(Duration.ofSeconds(2)).until(() -> {
+      String e = echo(k, "fine");
+      return e != null && e.compareTo(t) >= 0;
+    });
+    assertThat(c.metrics()).isNotNull();
+    assertThat(store.rawValue(ns + "/boom")).isEmpty();
+  }
+
+  @Test
   void missingCrdGivesAClearError() {
     EmbeddedCluster bare = provider.start("bare", false);
     KubernetesClient client = bare.newClient();
