@@ -95,10 +95,13 @@ public final class CandidateNode implements AutoCloseable {
     return g != null && g.isPaused();
   }
 
-  /** Whether this candidate counts itself leader right now, by its lock's own monotonic judgement. */
+  /**
+   * Whether this candidate leads right now: it was told so ({@code onStartLeading}) and its lock still counts
+   * it leader by its own monotonic judgement (a late {@code onStopLeading} does not extend leadership).
+   */
   public boolean isLeader() {
     MultiClusterLeaseLock l = lock;
-    return running.get() && !isPaused() && l != null && l.isLeader();
+    return running.get() && leading.get() && !isPaused() && l != null && l.isLeader();
   }
 
   /** The fencing token of the current leadership, or -1. */

@@ -31,10 +31,14 @@ class FailoverIT {
   }
 
   @AfterEach
-  void checkHistoryAndClose() {
+  void checkHistoryAndClose(org.junit.jupiter.api.TestInfo test) {
     try {
+      fleet.history().writeJsonLines(java.nio.file.Path.of("target", "histories",
+          test.getTestMethod().orElseThrow().getName() + ".jsonl"));
       var verdict = HistoryChecker.check(fleet.history(), t.leaderlessBound());
       assertThat(verdict.violations()).as(verdict.summary()).isEmpty();
+      // a history without leaders would pass the checker vacuously
+      assertThat(fleet.history().events()).anyMatch(e -> e.type() == HistoryEvent.Type.START);
     } finally {
       fleet.close();
     }
