@@ -71,8 +71,10 @@ Feature: No split brain
     When the stopped etcd members start again
     Then for 2 seconds exactly that leader keeps leading
 
-  # Breadth: each seed drives its own schedule of two to four faults, some overlapping, on a fresh fleet. The same
-  # seed replays the same schedule (targets follow who leads, so timing can still vary). -Dsoak=N adds N seeds.
+  # Breadth: each seed drives its own schedule of two to four faults, some overlapping, on a fresh fleet: partitions
+  # (candidate, controller <-> API server, controller <-> etcd, whole cluster), pauses, crashes, releases, clock
+  # jumps and drift, controller kills, slow etcd links, cluster loss. The same seed replays the same schedule
+  # (targets follow who leads, so timing can still vary). -Dsoak=N adds N seeds, each with etcd outages too.
   @chaos
   Scenario Outline: Seeded random fault schedule <seed> with <members> etcd member(s)
     Given 3 clusters "east", "west", "south" with one candidate each and <members> etcd members
@@ -115,6 +117,29 @@ Feature: No split brain
       | 30   | 3       |
       | 31   | 1       |
       | 32   | 1       |
+
+  # The same schedules with etcd outages in the menu too (members stopped or killed, quorum lost). Excluded from the
+  # default run because of the reported controller bug described at the end of this file: an acquire that timed out
+  # during the outage is executed by etcd afterwards and leaves the key held by the controller's own live session,
+  # so nobody leads again (seen with seed 14 and soak seed 1000).
+  @chaos @wip
+  Scenario Outline: Seeded random fault schedule <seed> with etcd outages and <members> etcd member(s)
+    Given 3 clusters "east", "west", "south" with one candidate each and <members> etcd members
+    And a leader has been elected
+    When the random fault schedule with seed <seed> and etcd outages runs
+    Then within 10 seconds exactly one leader runs in any cluster
+    And every fault of the schedule is recorded in the history
+
+    Examples:
+      | seed | members |
+      | 101  | 1       |
+      | 102  | 3       |
+      | 103  | 1       |
+      | 104  | 3       |
+      | 105  | 1       |
+      | 106  | 3       |
+      | 107  | 1       |
+      | 108  | 3       |
 
   @chaos @soak
   Scenario: Soak - the extra seeds asked for with -Dsoak=N, each on a fresh fleet

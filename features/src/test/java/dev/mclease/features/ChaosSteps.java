@@ -36,7 +36,16 @@ public final class ChaosSteps {
 
   @When("the random fault schedule with seed {long} runs")
   public void runSchedule(long seed) {
-    schedule = new RandomSchedule(world, seed).run();
+    runSchedule(seed, false);
+  }
+
+  @When("the random fault schedule with seed {long} and etcd outages runs")
+  public void runScheduleWithOutages(long seed) {
+    runSchedule(seed, true);
+  }
+
+  private void runSchedule(long seed, boolean etcdOutages) {
+    schedule = new RandomSchedule(world, seed, etcdOutages).run();
     world.scenario.log("seed " + seed + ": " + String.join("; ", schedule));
   }
 
@@ -71,7 +80,7 @@ public final class ChaosSteps {
         fleet.start();
         await("a first leader").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
             .until(() -> fleet.leader().isPresent());
-        List<String> faults = new RandomSchedule(one, seed).run();
+        List<String> faults = new RandomSchedule(one, seed, true).run();
         long healed = System.nanoTime();
         // wait longer than the bound, to tell "late" from "never" in the report
         await("a single leader after seed " + seed).atMost(RECOVERY_PATIENCE).pollInterval(Duration.ofMillis(20))

@@ -11,7 +11,7 @@ import java.util.Random;
 import java.util.function.Function;
 
 /**
- * A seeded schedule of two to four faults against a running fleet. Each fault lasts 0.3 to 2.5 s; about a third of
+ * A seeded schedule of two to four faults against a running fleet (etcd outages only when asked for). Each fault lasts 0.3 to 2.5 s; about a third of
  * them stay in place while the next one is injected (on another cluster), so faults also overlap. Targets are the
  * current leader or its cluster seven times out of ten. Between and during faults at most one candidate may lead.
  * Everything is healed when the schedule ends.
@@ -27,8 +27,12 @@ final class RandomSchedule {
   private final Random random;
   private final List<String> log = new ArrayList<>();
 
-  RandomSchedule(World world, long seed) {
+  private final boolean etcdOutages;
+
+  /** @param etcdOutages whether the menu includes stopping and killing etcd members */
+  RandomSchedule(World world, long seed, boolean etcdOutages) {
     this.world = world;
+    this.etcdOutages = etcdOutages;
     this.fleet = world.fleet();
     this.random = new Random(seed);
   }
@@ -87,6 +91,9 @@ final class RandomSchedule {
     m.add(f -> cluster(n -> Fault.slowEtcdLinks(n, Duration.ofMillis(50 + random.nextInt(150)))));
     m.add(f -> cluster(n -> Fault.isolateCluster(n)));
     m.add(f -> cluster(Faults::loseCluster));
+    if (!etcdOutages) {
+      return m;
+    }
     if (fleet.etcd().size() >= 3) {
       m.add(f -> new Pick("etcd", Fault.killEtcdMember(f, random.nextInt(f.etcd().size()))));
       m.add(f -> new Pick("etcd", Fault.stopEtcdMembers(f, List.of(0, 1))));
