@@ -244,8 +244,9 @@ public final class CandidateNode implements AutoCloseable {
   }
 
   /**
-   * A crashed process says nothing on its way out: its API client goes first so that the lock's best-effort
-   * release on close cannot reach the API server. A graceful stop closes the lock first, which releases.
+   * A crashed process says nothing on its way out: its connections go first (closing the client ends the lock's
+   * informer too), so the lock's best-effort release on close cannot reach the API server and only logs that it
+   * could not. A graceful stop closes the lock first, which releases.
    */
   private void shutdownResources(boolean crash) {
     ScheduledExecutorService r = recorder;

@@ -142,7 +142,8 @@ public final class Fleet implements AutoCloseable {
 
   @Override
   public void close() {
-    nodes.values().forEach(n -> n.candidates().forEach(CandidateNode::kill));
+    // a graceful shutdown: candidates release, so nothing is left waiting for a lease to run out
+    nodes.values().forEach(n -> n.candidates().forEach(CandidateNode::release));
     nodes.values().forEach(ClusterNode::close);
     provider.close();
     etcd.close();

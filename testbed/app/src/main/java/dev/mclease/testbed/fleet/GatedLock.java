@@ -57,7 +57,8 @@ final class GatedLock implements Lock {
       }
     }
     if (killed) {
-      throw new KubernetesClientException("candidate was killed by the testbed");
+      // 409: fabric8 treats it as "leadership already lost" and stays quiet, as a dead process would
+      throw new KubernetesClientException("candidate was killed by the testbed", 409, null);
     }
   }
 
