@@ -8,7 +8,8 @@ import dev.mclease.testbed.fleet.ClusterNode;
 /**
  * Crashes as the specifications mean them: a dead process says nothing on its way out. The candidate's link to its
  * API server is cut <em>before</em> the process is stopped, so that no release can slip out while it is closed
- * (the testbed's {@code kill} closes the candidate's lock, and the lock releases {@code spec} on close when it can).
+ * (a lock releases {@code spec} on close when it can reach the API server; the testbed's {@code kill} once closed
+ * the lock first, which made every crash a graceful release).
  */
 final class Faults {
 
