@@ -22,8 +22,11 @@ import java.util.function.Consumer;
 public interface GlobalLockBackend extends AutoCloseable {
 
   /**
-   * Takes {@code key} for {@code value} if it is free. Never overwrites: a key held by anyone (including an
-   * earlier acquisition of this session) answers {@link AcquireResult.HeldBy}.
+   * Takes {@code key} for {@code value} if it is free. Never overwrites an acquisition it has answered
+   * {@link AcquireResult.Granted} for: a key held by anyone (including such an acquisition of this session)
+   * answers {@link AcquireResult.HeldBy}. A key that this session holds without ever having said so (an
+   * earlier request timed out here but the store applied it later) is adopted when it is for the same holder
+   * and cluster, else replaced by a new acquisition: never left held by a live session that nobody knows.
    *
    * @throws MalformedValueException the key is held but its value cannot be read as a {@link LockValue}
    * @throws BackendException the store could not be reached or the session could not be (re)established

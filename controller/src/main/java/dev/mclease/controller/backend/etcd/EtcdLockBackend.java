@@ -77,6 +77,8 @@ public final class EtcdLockBackend implements GlobalLockBackend {
   private final ExecutorService dispatcher;
   private final Map<String, List<Consumer<LockEvent>>> watchers = new ConcurrentHashMap<>();
   private final List<Runnable> sessionListeners = new CopyOnWriteArrayList<>();
+  /** Acquisitions this session answered Granted for (key → token) and has not released. */
+  private final Map<String, Long> granted = new ConcurrentHashMap<>();
   private final Object sessionLock = new Object();
 
   private volatile long leaseId = NONE;
@@ -140,7 +142,8 @@ public final class EtcdLockBackend implements GlobalLockBackend {
   @Override
   public AcquireResult acquire(String key, LockValue value) throws BackendException {
     suspended = false;
-    for (int attempt = 0; ; attempt++) {
+    boolean leaseRetried = false;
+    for (int attempt = 0; attempt < 3; attempt++) {
       long lease = ensureSession();
       ByteSequence k = key(key);
       TxnResponse r;
@@ -152,12 +155,14 @@ public final class EtcdLockBackend implements GlobalLockBackend {
             .commit(), "acquire " + key);
       } catch (LeaseNotFound e) {
         sessionLost("lease " + Long.toHexString(lease) + " not found while acquiring " + key);
-        if (attempt == 0) {
+        if (!leaseRetried) {
+          leaseRetried = true;
           continue;
         }
         throw new BackendException("etcd lost the session lease twice in a row while acquiring " + key, e);
       }
       if (r.isSucceeded()) {
+        granted.put(key, r.getHeader().getRevision());
         return new AcquireResult.Granted(r.getHeader().getRevision());
       }
       List<KeyValue> kvs = r.getGetResponses().isEmpty() ? List.of() : r.getGetResponses().get(0).getKvs();
@@ -165,9 +170,26 @@ public final class EtcdLockBackend implements GlobalLockBackend {
         // Deleted between the compare and the get cannot happen inside one txn; be safe and try again later.
         throw new BackendException("etcd answered neither a grant nor a holder for " + key + "; will retry");
       }
-      Held held = parse(key, kvs.get(0));
-      return new AcquireResult.HeldBy(held.value(), held.token());
+      KeyValue kv = kvs.get(0);
+      Held held = parse(key, kv);
+      Long known = granted.get(key);
+      if (kv.getLease() != lease || (known != null && known == held.token())) {
+        return new AcquireResult.HeldBy(held.value(), held.token());
+      }
+      // Held by this very session: an earlier acquire that timed out on our side was applied by etcd later (e.g.
+      // queued during a quorum loss). Nobody was ever told about it, so it was never confirmed: adopt it when it
+      // is for the same holder, otherwise delete it (token-guarded) and acquire afresh.
+      if (held.value().holder().equals(value.holder()) && held.value().cluster().equals(value.cluster())) {
+        LOG.info("{}: adopting acquisition {} of this session that etcd applied after the request timed out",
+            key, held.token());
+        granted.put(key, held.token());
+        return new AcquireResult.Granted(held.token());
+      }
+      LOG.info("{}: removing acquisition {} of this session for {} that etcd applied after the request timed out",
+          key, held.token(), held.value().holder());
+      release(key, held.token());
     }
+    throw new BackendException("could not acquire " + key + ": a late acquisition of this session kept reappearing");
   }
 
   @Override
@@ -181,6 +203,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
     } catch (LeaseNotFound e) {
       throw new BackendException("etcd: " + e.getMessage(), e);
     }
+    granted.remove(key, token);
   }
 
   @Override
@@ -224,6 +247,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
   public void releaseAll() throws BackendException {
     long lease;
     suspended = true;
+    granted.clear();
     synchronized (sessionLock) {
       lease = leaseId;
       leaseId = NONE;
@@ -374,6 +398,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
 
   /** Caller holds sessionLock. */
   private void markLost(String why) {
+    granted.clear();
     LOG.warn("etcd session lost: {}; every key it held must be considered released", why);
     staleLeaseId = leaseId;
     leaseId = NONE;

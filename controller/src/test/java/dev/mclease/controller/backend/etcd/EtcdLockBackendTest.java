@@ -172,6 +172,28 @@ class EtcdLockBackendTest {
   }
 
   @Test
+  void aLateAppliedAcquireOfThisSessionIsAdoptedOrReplacedNeverLeftHeldForever() throws Exception {
+    EtcdLockBackend east = session();
+    EtcdLockBackend west = session();
+    granted(east.acquire("ns/warmup", value("pod-e", "east")));
+    long lease = east.sessionLeaseId();
+    // What etcd does with a txn whose client gave up (timeout during a quorum loss): it applies it later.
+    raw.getKVClient().put(bytes(prefix + "/ns/q"), bytes(value("pod-e", "east").toJson()),
+        io.etcd.jetcd.options.PutOption.builder().withLeaseId(lease).build()).get(5, TimeUnit.SECONDS);
+    long late = west.current("ns/q").get().token();
+
+    assertThat(granted(east.acquire("ns/q", value("pod-e", "east")))).as("same holder: adopted").isEqualTo(late);
+    assertThat(west.acquire("ns/q", value("pod-w", "west"))).isInstanceOf(AcquireResult.HeldBy.class);
+
+    raw.getKVClient().put(bytes(prefix + "/ns/r"), bytes(value("pod-old", "east").toJson()),
+        io.etcd.jetcd.options.PutOption.builder().withLeaseId(lease).build()).get(5, TimeUnit.SECONDS);
+    long stale = west.current("ns/r").get().token();
+    long fresh = granted(east.acquire("ns/r", value("pod-new", "east")));
+    assertThat(fresh).as("another holder: replaced by a new acquisition").isGreaterThan(stale);
+    assertThat(west.current("ns/r").get().value().holder()).isEqualTo("pod-new");
+  }
+
+  @Test
   void malformedValueIsReportedAndCountsAsHeld() throws Exception {
     EtcdLockBackend east = session();
     raw.getKVClient().put(bytes(prefix + "/ns/bad"), bytes("{not json")).get(5, TimeUnit.SECONDS);
