@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *       after it was sent, so the key is held at least that long. Every key is attached to that one lease.</li>
  *   <li><b>Acquire</b> = txn {@code If(version(key)==0) Then(put(key, json, lease)) Else(get(key))}; the token is
  *       the key's create revision (the txn's revision), so it grows with every acquisition in the cluster.</li>
- *   <li><b>Release</b> = txn {@code If(createRevision(key)==token) Then(delete(key))}.</li>
+ *   <li><b>Release</b> = txn {@code If(createRevision(key)==token) Then(delete(key))}, sent only for an
+ *       acquisition this session was granted (etcd 3.4 cannot compare a key's lease in a txn).</li>
  *   <li><b>Watch</b> = one prefix watch with previous values, dispatched per key: DELETE (release or lease expiry)
  *       → {@code RELEASED(prevKv.createRevision)}, a PUT creating the key → {@code ACQUIRED}.</li>
  *   <li><b>Loss</b>: "lease not found" on renewal or acquire, or no successful renewal before heldUntil → the
@@ -79,6 +80,8 @@ public final class EtcdLockBackend implements GlobalLockBackend {
   private final List<Runnable> sessionListeners = new CopyOnWriteArrayList<>();
   /** Acquisitions this session answered Granted for (key → token) and has not released. */
   private final Map<String, Long> granted = new ConcurrentHashMap<>();
+  /** Per-key monitors serializing this session's acquisitions of a key. */
+  private final Map<String, Object> keyLocks = new ConcurrentHashMap<>();
   private final Object sessionLock = new Object();
 
   private volatile long leaseId = NONE;
@@ -141,6 +144,14 @@ public final class EtcdLockBackend implements GlobalLockBackend {
 
   @Override
   public AcquireResult acquire(String key, LockValue value) throws BackendException {
+    // One acquisition of a key at a time per session: a concurrent call of this same session must not mistake an
+    // acquisition in flight for one whose answer was lost (and adopt or replace it).
+    synchronized (keyLocks.computeIfAbsent(key, k -> new Object())) {
+      return acquireLocked(key, value);
+    }
+  }
+
+  private AcquireResult acquireLocked(String key, LockValue value) throws BackendException {
     suspended = false;
     boolean leaseRetried = false;
     for (int attempt = 0; attempt < 3; attempt++) {
@@ -187,13 +198,24 @@ public final class EtcdLockBackend implements GlobalLockBackend {
       }
       LOG.info("{}: removing acquisition {} of this session for {} that etcd applied after the request timed out",
           key, held.token(), held.value().holder());
-      release(key, held.token());
+      deleteIfToken(key, held.token());
     }
     throw new BackendException("could not acquire " + key + ": a late acquisition of this session kept reappearing");
   }
 
   @Override
   public void release(String key, long token) throws BackendException {
+    Long mine = granted.get(key);
+    if (mine == null || mine != token) {
+      // Only the holder releases, and only its own acquisition: etcd 3.4 txns cannot compare a key's lease, so
+      // the guard is what this session was granted (plus the create revision below).
+      LOG.debug("{}: not releasing acquisition {}: this session does not hold it", key, token);
+      return;
+    }
+    deleteIfToken(key, token);
+  }
+
+  private void deleteIfToken(String key, long token) throws BackendException {
     ByteSequence k = key(key);
     try {
       call(client.getKVClient().txn()
