@@ -221,6 +221,9 @@ public final class CandidateNode implements AutoCloseable {
     if (!running.compareAndSet(true, false)) {
       return;
     }
+    // a frozen election thread holds fabric8's elector monitor inside a lock call: thaw it first, or the
+    // release below (which needs that monitor) waits forever
+    resume();
     CompletableFuture<?> f = election;
     if (f != null) {
       f.cancel(true);
