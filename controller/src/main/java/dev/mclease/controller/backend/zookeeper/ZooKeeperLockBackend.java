@@ -1,0 +1,570 @@
+package dev.mclease.controller.backend.zookeeper;
+
+import dev.mclease.controller.backend.AcquireResult;
+import dev.mclease.controller.backend.BackendException;
+import dev.mclease.controller.backend.BackendHealth;
+import dev.mclease.controller.backend.GlobalLockBackend;
+import dev.mclease.controller.backend.Held;
+import dev.mclease.controller.backend.LockEvent;
+import dev.mclease.controller.backend.LockValue;
+import dev.mclease.controller.backend.MalformedValueException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link GlobalLockBackend} on Apache ZooKeeper (Curator 5 manages the connection).
+ *
+ * <ul>
+ *   <li><b>Session</b> = the ZooKeeper session (timeout G, negotiated by the server, which must allow it:
+ *       {@code minSessionTimeout ≤ G ≤ maxSessionTimeout}). Every held key is an <em>ephemeral</em> node of that
+ *       session, so the server deletes all of them when the session expires: the analogue of the etcd lease.
+ *       Every K this class sends an {@code exists("/")}; any request restarts the session's timeout on the server
+ *       when it is received, so {@link #heldUntilNanos()} = monotonic send instant of the last answered request +
+ *       the negotiated timeout.</li>
+ *   <li><b>Acquire</b> = {@code create(<base>/<ns>/<name>, json, EPHEMERAL)}; the token is the node's creation
+ *       zxid ({@code czxid}), which grows with every write in the ensemble.</li>
+ *   <li><b>Release</b> = {@code delete(path, version)} after checking that the node is this session's
+ *       ({@code ephemeralOwner}) acquisition {@code token} ({@code czxid}), through the ZooKeeper handle of that very
+ *       session (a handle never moves to another session, so an expired session can delete nothing).</li>
+ *   <li><b>Watch</b> = an {@code exists} watch per watched key (re-armed on every event), plus a check every K.</li>
+ * </ul>
+ */
+public final class ZooKeeperLockBackend implements GlobalLockBackend {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperLockBackend.class);
+
+  private final CuratorFramework curator;
+  private final String base;
+  private final LongSupplier nanoTime;
+  private final ScheduledExecutorService timer;
+  private final Map<String, List<Consumer<LockEvent>>> watchers = new ConcurrentHashMap<>();
+  private final Map<String, Long> watchedState = new ConcurrentHashMap<>();
+  private final List<Runnable> sessionListeners = new CopyOnWriteArrayList<>();
+  /** key → token granted, valid only for {@link #grantedSession}. */
+  private final Map<String, Long> granted = new ConcurrentHashMap<>();
+  private final Map<String, Object> keyLocks = new ConcurrentHashMap<>();
+  private final Object sessionLock = new Object();
+
+  private volatile long grantedSession;
+  private volatile long heldUntil = Long.MIN_VALUE;
+  private volatile long heldSession;
+  private volatile BackendHealth health = BackendHealth.unreachable("not connected yet");
+  private volatile boolean closed;
+  private final long requestTimeoutMillis;
+  /** Acquisitions of a session whose heldUntil lapsed here: deleted as soon as that session answers again. */
+  private final Map<String, Long> stale = new ConcurrentHashMap<>();
+  private volatile long staleSession;
+
+  private ZooKeeperLockBackend(CuratorFramework curator, String base, long requestTimeoutMillis,
+      LongSupplier nanoTime) {
+    this.curator = curator;
+    this.requestTimeoutMillis = requestTimeoutMillis;
+    this.base = base;
+    this.nanoTime = nanoTime;
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "mclease-zk");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Connects to {@code connectString} (e.g. {@code zk-0:2181,zk-1:2181,zk-2:2181}) with session timeout
+   * {@code ttl}, and starts the renewal and watch checks every {@code renewInterval}.
+   *
+   * @param basePath the parent of every key node, e.g. {@code /mclease/leases}
+   */
+  public static ZooKeeperLockBackend connect(String connectString, String basePath, Duration ttl,
+      Duration renewInterval, Duration requestTimeout, LongSupplier nanoTime) {
+    if (renewInterval.isNegative() || renewInterval.isZero() || renewInterval.compareTo(ttl) >= 0) {
+      throw new IllegalArgumentException("renew interval " + renewInterval + " must be > 0 and < TTL " + ttl);
+    }
+    String base = basePath.endsWith("/") ? basePath.substring(0, basePath.length() - 1) : basePath;
+    if (!base.startsWith("/")) {
+      throw new IllegalArgumentException("ZooKeeper base path must start with '/', got " + basePath);
+    }
+    CuratorFramework c = CuratorFrameworkFactory.builder().connectString(connectString)
+        .sessionTimeoutMs((int) ttl.toMillis()).connectionTimeoutMs((int) requestTimeout.toMillis())
+        // the connect string is the operator's: do not replace it with the addresses in the ensemble's config
+        .ensembleTracker(false)
+        .retryPolicy(new RetryOneTime(100)).build();
+    ZooKeeperLockBackend b = new ZooKeeperLockBackend(c, base, requestTimeout.toMillis(), nanoTime);
+    c.getConnectionStateListenable().addListener((client, state) -> b.onConnectionState(state));
+    c.start();
+    long k = renewInterval.toNanos();
+    b.timer.scheduleWithFixedDelay(b::renewSafely, 0, k, TimeUnit.NANOSECONDS);
+    b.timer.scheduleWithFixedDelay(b::pollAll, k, k, TimeUnit.NANOSECONDS);
+    return b;
+  }
+
+  // ---------------------------------------------------------------------------------------------- the SPI
+
+  @Override
+  public AcquireResult acquire(String key, LockValue value) throws BackendException {
+    synchronized (keyLocks.computeIfAbsent(key, k -> new Object())) {
+      return acquireLocked(key, value);
+    }
+  }
+
+  private AcquireResult acquireLocked(String key, LockValue value) throws BackendException {
+    ZooKeeper zk = ensureSession("acquire " + key);
+    long session = zk.getSessionId();
+    String path = path(key);
+    for (int attempt = 0; attempt < 3; attempt++) {
+      try {
+        Stat stat = new Stat();
+        mkdirs(zk, parent(path));
+        zk.create(path, value.toJson().getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+            CreateMode.EPHEMERAL, stat);
+        granted.put(key, stat.getCzxid());
+        return new AcquireResult.Granted(stat.getCzxid());
+      } catch (KeeperException.NodeExistsException e) {
+        Stat stat = new Stat();
+        byte[] data;
+        try {
+          data = zk.getData(path, false, stat);
+        } catch (KeeperException.NoNodeException gone) {
+          continue; // released meanwhile
+        } catch (KeeperException | InterruptedException e2) {
+          throw failed("read " + key, e2);
+        }
+        Held held = parse(key, data, stat);
+        Long known = granted.get(key);
+        if (stat.getEphemeralOwner() != session || (known != null && known == held.token())) {
+          return new AcquireResult.HeldBy(held.value(), held.token());
+        }
+        // This session's node whose create answer we never saw: adopt it for the same holder, else replace it.
+        if (held.value().holder().equals(value.holder()) && held.value().cluster().equals(value.cluster())) {
+          granted.put(key, held.token());
+          return new AcquireResult.Granted(held.token());
+        }
+        try {
+          zk.delete(path, stat.getVersion());
+        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException ignored) {
+          // gone already
+        } catch (KeeperException | InterruptedException e2) {
+          throw failed("replace " + key, e2);
+        }
+      } catch (KeeperException | InterruptedException e) {
+        throw failed("acquire " + key, e);
+      }
+    }
+    throw new BackendException("could not acquire " + key + ": it kept changing; will retry");
+  }
+
+  @Override
+  public void release(String key, long token) throws BackendException {
+    Long mine = granted.get(key);
+    if (mine == null || mine != token) {
+      return;
+    }
+    ZooKeeper zk = zk("release " + key);
+    if (zk.getSessionId() != grantedSession) {
+      granted.remove(key, token);
+      return; // that session is gone, and its ephemeral node with it
+    }
+    try {
+      Stat stat = zk.exists(path(key), false);
+      if (stat != null && stat.getCzxid() == token && stat.getEphemeralOwner() == grantedSession) {
+        zk.delete(path(key), stat.getVersion());
+      }
+      granted.remove(key, token);
+    } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+      granted.remove(key, token);
+    } catch (KeeperException | InterruptedException e) {
+      throw failed("release " + key, e);
+    }
+  }
+
+  @Override
+  public Optional<Held> current(String key) throws BackendException {
+    ZooKeeper zk = zk("read " + key);
+    Stat stat = new Stat();
+    try {
+      return Optional.of(parse(key, zk.getData(path(key), false, stat), stat));
+    } catch (KeeperException.NoNodeException e) {
+      return Optional.empty();
+    } catch (KeeperException | InterruptedException e) {
+      throw failed("read " + key, e);
+    }
+  }
+
+  @Override
+  public AutoCloseable watch(String key, Consumer<LockEvent> listener) {
+    watchers.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(listener);
+    submit(() -> poll(key));
+    return () -> {
+      List<Consumer<LockEvent>> l = watchers.get(key);
+      if (l != null) {
+        l.remove(listener);
+      }
+    };
+  }
+
+  @Override
+  public long heldUntilNanos() {
+    return heldUntil;
+  }
+
+  @Override
+  public BackendHealth health() {
+    return health;
+  }
+
+  @Override
+  public AutoCloseable onSessionChange(Runnable listener) {
+    sessionListeners.add(listener);
+    return () -> sessionListeners.remove(listener);
+  }
+
+  @Override
+  public void releaseAll() throws BackendException {
+    ZooKeeper zk = zk("release all");
+    long session = zk.getSessionId();
+    for (Map.Entry<String, Long> e : Map.copyOf(granted).entrySet()) {
+      if (session == grantedSession) {
+        release(e.getKey(), e.getValue());
+      }
+    }
+    granted.clear();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    timer.shutdownNow();
+    // Closing a ZooKeeper handle ends its session, which deletes its ephemeral nodes at once; the SPI's close() lets
+    // them expire instead. So the handle is dropped without a closeSession request (the client behaves as if the
+    // session expired; the server expires it after its timeout), and only then is Curator closed.
+    try {
+      if (curator.getZookeeperClient().isConnected()) {
+        curator.getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+      }
+    } catch (Exception e) {
+      LOG.debug("dropping the ZooKeeper handle: {}", e.toString());
+    }
+    curator.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------- session
+
+  /** Connected, with this session confirmed by an answered request (sent now when the last one is too old). */
+  private ZooKeeper ensureSession(String what) throws BackendException {
+    if (!curator.getZookeeperClient().isConnected()) {
+      try {
+        curator.blockUntilConnected((int) requestTimeoutMillis, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new BackendException("interrupted while connecting to ZooKeeper", e);
+      }
+    }
+    ZooKeeper zk = zk(what);
+    long session = zk.getSessionId();
+    if (heldSession != session || heldUntil - nanoTime.getAsLong() <= 0) {
+      long send = nanoTime.getAsLong();
+      try {
+        zk.exists("/", false);
+      } catch (KeeperException | InterruptedException e) {
+        throw failed(what + " (confirming the session)", e);
+      }
+      confirm(zk, session, send);
+    }
+    if (staleSession == session && !stale.isEmpty()) {
+      cleanStale(zk, session);
+    }
+    return zk;
+  }
+
+  /** An answered request of {@code session}, sent at {@code send}, keeps its nodes until send + timeout. */
+  private void confirm(ZooKeeper zk, long session, long send) {
+    long timeout = TimeUnit.MILLISECONDS.toNanos(zk.getSessionTimeout());
+    boolean changed = false;
+    synchronized (sessionLock) {
+      if (zk.getSessionId() != session) {
+        return;
+      }
+      if (heldSession != session) {
+        if (grantedSession != session) {
+          granted.clear(); // the previous session's ephemeral nodes are gone
+          grantedSession = session;
+        }
+        heldSession = session;
+        heldUntil = send + timeout;
+        changed = true;
+        LOG.info("ZooKeeper session 0x{} confirmed, timeout {} ms", Long.toHexString(session), zk.getSessionTimeout());
+      } else {
+        heldUntil = Math.max(heldUntil, send + timeout);
+      }
+      if (!health.reachable()) {
+        health = BackendHealth.ok();
+        changed = true;
+      }
+    }
+    if (staleSession == session && !stale.isEmpty()) {
+      submit(() -> cleanStale(zk, session));
+    }
+    if (changed) {
+      fireSessionChange();
+    }
+  }
+
+  /**
+   * The session outlived its heldUntil here (the server heard from us later than our last answered request): its
+   * nodes were already reported lost, so delete them, as etcd's backend revokes a lapsed lease.
+   */
+  private synchronized void cleanStale(ZooKeeper zk, long session) {
+    for (Map.Entry<String, Long> e : Map.copyOf(stale).entrySet()) {
+      try {
+        Stat stat = zk.exists(path(e.getKey()), false);
+        if (stat != null && stat.getCzxid() == e.getValue() && stat.getEphemeralOwner() == session) {
+          zk.delete(path(e.getKey()), stat.getVersion());
+          LOG.info("{}: deleted acquisition {} whose session lapsed here but survived on the server", e.getKey(),
+              e.getValue());
+        }
+        stale.remove(e.getKey(), e.getValue());
+      } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
+        stale.remove(e.getKey(), e.getValue());
+      } catch (KeeperException | InterruptedException ex) {
+        return; // next time
+      }
+    }
+  }
+
+  private void renewSafely() {
+    try {
+      renewOnce();
+    } catch (RuntimeException e) {
+      LOG.error("ZooKeeper session check failed unexpectedly", e);
+    }
+  }
+
+  private void renewOnce() {
+    if (closed || !curator.getZookeeperClient().isConnected()) {
+      lapseCheck("not connected");
+      return;
+    }
+    ZooKeeper zk;
+    try {
+      zk = curator.getZookeeperClient().getZooKeeper();
+    } catch (Exception e) {
+      lapseCheck(e.toString());
+      return;
+    }
+    long session = zk.getSessionId();
+    long send = nanoTime.getAsLong();
+    zk.exists("/", false, (rc, path, ctx, stat) -> {
+      if (rc == KeeperException.Code.OK.intValue()) {
+        confirm(zk, session, send);
+      }
+    }, null);
+    lapseCheck("no answer");
+  }
+
+  private void lapseCheck(String why) {
+    boolean changed = false;
+    synchronized (sessionLock) {
+      if (heldUntil != Long.MIN_VALUE && nanoTime.getAsLong() - heldUntil >= 0) {
+        LOG.warn("ZooKeeper session 0x{} lapsed here: no answered request before its timeout ran out ({})",
+            Long.toHexString(heldSession), why);
+        if (!granted.isEmpty()) {
+          stale.putAll(granted);
+          staleSession = grantedSession;
+          granted.clear();
+        }
+        heldUntil = Long.MIN_VALUE;
+        heldSession = 0;
+        health = BackendHealth.unreachable("session lapsed: " + why);
+        changed = true;
+      }
+    }
+    if (changed) {
+      fireSessionChange();
+    }
+  }
+
+  private void onConnectionState(ConnectionState state) {
+    boolean changed = false;
+    synchronized (sessionLock) {
+      if (state == ConnectionState.SUSPENDED || state == ConnectionState.LOST) {
+        if (health.reachable()) {
+          health = BackendHealth.unreachable("ZooKeeper connection " + state);
+          changed = true;
+        }
+      }
+      if (state == ConnectionState.LOST) {
+        heldUntil = Long.MIN_VALUE;
+        heldSession = 0;
+        granted.clear();
+        changed = true;
+      }
+    }
+    if (changed) {
+      fireSessionChange();
+    }
+    if (state == ConnectionState.RECONNECTED || state == ConnectionState.CONNECTED) {
+      for (String key : watchers.keySet()) {
+        submit(() -> poll(key));
+      }
+    }
+  }
+
+  private void submit(Runnable task) {
+    if (closed) {
+      return;
+    }
+    try {
+      timer.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing
+    }
+  }
+
+  private void fireSessionChange() {
+    for (Runnable l : sessionListeners) {
+      try {
+        l.run();
+      } catch (RuntimeException e) {
+        LOG.error("session listener failed", e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- watch
+
+  private void pollAll() {
+    for (String key : watchers.keySet()) {
+      poll(key);
+    }
+  }
+
+  private synchronized void poll(String key) {
+    List<Consumer<LockEvent>> list = watchers.get(key);
+    if (closed || list == null || list.isEmpty()) {
+      return;
+    }
+    LockEvent event = null;
+    try {
+      if (!curator.getZookeeperClient().isConnected()) {
+        throw new BackendException("not connected");
+      }
+      ZooKeeper zk = curator.getZookeeperClient().getZooKeeper();
+      long before = watchedState.getOrDefault(key, -1L);
+      Watcher rearm = e -> submit(() -> poll(key));
+      Stat stat = new Stat();
+      long now;
+      LockValue holder = null;
+      byte[] data = null;
+      try {
+        data = zk.getData(path(key), rearm, stat);
+        now = stat.getCzxid();
+      } catch (KeeperException.NoNodeException e) {
+        zk.exists(path(key), rearm); // watch for creation
+        now = 0;
+      }
+      if (data != null) {
+        try {
+          holder = LockValue.fromJson(new String(data, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+          holder = null;
+        }
+      }
+      watchedState.put(key, now);
+      if (before != now) {
+        if (now != 0) {
+          event = LockEvent.acquired(key, now, holder);
+        } else if (before > 0) {
+          event = LockEvent.released(key, before);
+        }
+      }
+    } catch (Exception e) {
+      if (watchedState.put(key, -1L) != null) {
+        event = LockEvent.resync(key);
+      }
+    }
+    if (event != null) {
+      for (Consumer<LockEvent> l : list) {
+        try {
+          l.accept(event);
+        } catch (RuntimeException e) {
+          LOG.error("watch listener for {} failed", key, e);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- helpers
+
+  private ZooKeeper zk(String what) throws BackendException {
+    if (!curator.getZookeeperClient().isConnected()) {
+      throw new BackendException("ZooKeeper " + what + ": not connected to " + curator.getZookeeperClient()
+          .getCurrentConnectionString() + "; check that the ensemble is reachable");
+    }
+    try {
+      return curator.getZookeeperClient().getZooKeeper();
+    } catch (Exception e) {
+      throw new BackendException("ZooKeeper " + what + ": no connection (" + e + ")", e);
+    }
+  }
+
+  private Held parse(String key, byte[] data, Stat stat) throws MalformedValueException {
+    String raw = data == null ? "" : new String(data, StandardCharsets.UTF_8);
+    try {
+      return new Held(LockValue.fromJson(raw), stat.getCzxid());
+    } catch (IllegalArgumentException e) {
+      MalformedValueException m = new MalformedValueException(key, raw, stat.getCzxid(), e);
+      LOG.error("{} (ZooKeeper node {})", m.getMessage(), path(key));
+      throw m;
+    }
+  }
+
+  private static void mkdirs(ZooKeeper zk, String path) throws KeeperException, InterruptedException {
+    if (path.isEmpty() || zk.exists(path, false) != null) {
+      return;
+    }
+    mkdirs(zk, parent(path));
+    try {
+      zk.create(path, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+    } catch (KeeperException.NodeExistsException e) {
+      // created concurrently
+    }
+  }
+
+  private static String parent(String path) {
+    int i = path.lastIndexOf('/');
+    return i <= 0 ? "" : path.substring(0, i);
+  }
+
+  private BackendException failed(String what, Exception e) {
+    if (e instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
+    }
+    return new BackendException("ZooKeeper " + what + " failed (" + e + "); check that "
+        + curator.getZookeeperClient().getCurrentConnectionString() + " is reachable", e);
+  }
+
+  private String path(String key) {
+    return base + "/" + key;
+  }
+}
