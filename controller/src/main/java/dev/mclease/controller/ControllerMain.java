@@ -1,7 +1,8 @@
 package dev.mclease.controller;
 
-import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
-import dev.mclease.controller.backend.etcd.EtcdLockBackend;
+import dev.mclease.controller.backend.BackendConfig;
+import dev.mclease.controller.backend.BackendFactory;
+import dev.mclease.controller.backend.GlobalLockBackend;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -25,12 +26,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code java -jar mclease-controller.jar --cluster-name east --etcd-endpoints https://etcd:2379 ...}: the
- * election controller of one cluster with the etcd backend, health endpoints and Prometheus metrics. Every flag
+ * election controller of one cluster with the global lock backend chosen by {@code --backend} (etcd by default;
+ * postgres, zookeeper, kubernetes), health endpoints and Prometheus metrics. Every flag
  * has an environment variable (shown in {@code --help}); Kubernetes access comes from the in-cluster
  * ServiceAccount or KUBECONFIG.
  */
 @Command(name = "mclease-controller", mixinStandardHelpOptions = true, version = "mclease-controller 0.1.0",
-    description = "MultiClusterLease election controller (etcd backend).", showDefaultValues = true)
+    description = "MultiClusterLease election controller.", showDefaultValues = true)
 public final class ControllerMain implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ControllerMain.class);
@@ -43,8 +45,12 @@ public final class ControllerMain implements Callable<Integer> {
       description = "Comma-separated namespaces to serve; empty = all (env MCL_NAMESPACES).")
   List<String> namespaces;
 
-  @Option(names = "--etcd-endpoints", defaultValue = "${env:MCL_ETCD_ENDPOINTS}", required = true, split = ",",
-      description = "etcd client URLs, comma-separated (env MCL_ETCD_ENDPOINTS).")
+  @Option(names = "--backend", defaultValue = "${env:MCL_BACKEND:-etcd}",
+      description = "Global lock backend: etcd, postgres, zookeeper or kubernetes (env MCL_BACKEND).")
+  String backend;
+
+  @Option(names = "--etcd-endpoints", defaultValue = "${env:MCL_ETCD_ENDPOINTS:-}", split = ",",
+      description = "etcd client URLs, comma-separated; required for --backend etcd (env MCL_ETCD_ENDPOINTS).")
   List<String> etcdEndpoints;
 
   @Option(names = "--etcd-ca", defaultValue = "${env:MCL_ETCD_CA}", description = "PEM CA file (env MCL_ETCD_CA).")
@@ -62,8 +68,52 @@ public final class ControllerMain implements Callable<Integer> {
       description = "Prefix of the backend keys (env MCL_ETCD_KEY_PREFIX).")
   String keyPrefix;
 
+  @Option(names = "--postgres-url", defaultValue = "${env:MCL_POSTGRES_URL}",
+      description = "JDBC URL, e.g. jdbc:postgresql://db:5432/mclease?sslmode=verify-full; required for --backend"
+          + " postgres (env MCL_POSTGRES_URL).")
+  String postgresUrl;
+
+  @Option(names = "--postgres-user", defaultValue = "${env:MCL_POSTGRES_USER}",
+      description = "Database user (env MCL_POSTGRES_USER).")
+  String postgresUser;
+
+  @Option(names = "--postgres-password", defaultValue = "${env:MCL_POSTGRES_PASSWORD}",
+      description = "Database password; prefer the env MCL_POSTGRES_PASSWORD from a Secret.")
+  String postgresPassword;
+
+  @Option(names = "--postgres-table", defaultValue = "${env:MCL_POSTGRES_TABLE:-mclease}",
+      description = "Prefix of the tables <p>_locks, <p>_sessions, the sequence <p>_tokens and the NOTIFY channel"
+          + " (env MCL_POSTGRES_TABLE).")
+  String postgresTable;
+
+  @Option(names = "--zookeeper-connect", defaultValue = "${env:MCL_ZOOKEEPER_CONNECT}",
+      description = "ZooKeeper connect string host:port,…; required for --backend zookeeper"
+          + " (env MCL_ZOOKEEPER_CONNECT).")
+  String zookeeperConnect;
+
+  @Option(names = "--zookeeper-base-path", defaultValue = "${env:MCL_ZOOKEEPER_BASE_PATH:-/mclease/leases}",
+      description = "Parent znode of the lock nodes (env MCL_ZOOKEEPER_BASE_PATH).")
+  String zookeeperBasePath;
+
+  @Option(names = "--hub-kubeconfig", defaultValue = "${env:MCL_HUB_KUBECONFIG}",
+      description = "Kubeconfig of the hub cluster for --backend kubernetes; none = this pod's own cluster"
+          + " (env MCL_HUB_KUBECONFIG).")
+  Path hubKubeconfig;
+
+  @Option(names = "--hub-context", defaultValue = "${env:MCL_HUB_CONTEXT}",
+      description = "Context in the hub kubeconfig; none = its current context (env MCL_HUB_CONTEXT).")
+  String hubContext;
+
+  @Option(names = "--hub-namespace", defaultValue = "${env:MCL_HUB_NAMESPACE:-mclease-system}",
+      description = "Hub namespace holding the Leases (env MCL_HUB_NAMESPACE).")
+  String hubNamespace;
+
+  @Option(names = "--hub-lease-prefix", defaultValue = "${env:MCL_HUB_LEASE_PREFIX:-mclease}",
+      description = "Name prefix of the hub Leases (env MCL_HUB_LEASE_PREFIX).")
+  String hubLeasePrefix;
+
   @Option(names = "--backend-ttl", defaultValue = "${env:MCL_BACKEND_TTL:-20s}", converter = DurationConverter.class,
-      description = "G: TTL of the etcd session lease, whole seconds (env MCL_BACKEND_TTL).")
+      description = "G: TTL of the backend session (etcd: whole seconds) (env MCL_BACKEND_TTL).")
   Duration backendTtl;
 
   @Option(names = "--backend-renew-interval", defaultValue = "${env:MCL_BACKEND_RENEW_INTERVAL:-2s}",
@@ -109,19 +159,17 @@ public final class ControllerMain implements Callable<Integer> {
         .safetyMargin(safetyMargin)
         .build();
     config.validate();
-    EtcdBackendConfig etcd = EtcdBackendConfig.builder(etcdEndpoints.stream().map(String::trim).toList())
-        .ttl(backendTtl).renewInterval(backendRenewInterval).keyPrefix(keyPrefix)
-        .tls(etcdCa, etcdCert, etcdKey).build();
+    BackendConfig backendConfig = backendConfig();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     CountDownLatch done = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().build();
-        EtcdLockBackend backend = EtcdLockBackend.connect(etcd, System::nanoTime);
+        GlobalLockBackend backend = BackendFactory.create(backendConfig, System::nanoTime);
         ElectionController controller = new ElectionController(client, backend, config, Clock.systemUTC(),
             System::nanoTime, registry);
         HealthServer health = new HealthServer(httpPort, controller::isAlive, controller::isReady, registry)) {
-      LOG.info("starting: {}, {}; health and metrics on :{}", config, etcd, health.port());
+      LOG.info("starting: {}, {}; health and metrics on :{}", config, backendConfig, health.port());
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         if (releaseOnShutdown) {
           LOG.info("shutting down: releasing held locks once their last confirmations have lapsed");
@@ -134,6 +182,19 @@ public final class ControllerMain implements Callable<Integer> {
       done.await();
     }
     return 0;
+  }
+
+  /** The backend named by {@code --backend} with its flags; fails with a message naming the missing flag. */
+  BackendConfig backendConfig() {
+    BackendConfig.Kind kind = BackendConfig.Kind.parse(backend);
+    return BackendConfig.builder(kind).ttl(backendTtl).renewInterval(backendRenewInterval)
+        .etcd(etcdEndpoints == null ? List.of()
+            : etcdEndpoints.stream().map(String::trim).filter(e -> !e.isEmpty()).toList(), etcdCa, etcdCert, etcdKey)
+        .keyPrefix(kind == BackendConfig.Kind.ZOOKEEPER ? zookeeperBasePath : keyPrefix)
+        .postgres(postgresUrl, postgresUser, postgresPassword, postgresTable)
+        .zookeeper(zookeeperConnect)
+        .hub(hubKubeconfig, hubContext, hubNamespace, hubLeasePrefix)
+        .build();
   }
 
   /** Accepts {@code 20s}, {@code 1500ms}, {@code 2m} or ISO-8601 {@code PT20S}. */

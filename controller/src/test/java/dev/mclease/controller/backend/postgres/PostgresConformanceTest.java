@@ -2,6 +2,8 @@ package dev.mclease.controller.backend.postgres;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mclease.controller.backend.BackendConfig;
+import dev.mclease.controller.backend.BackendFactory;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.GlobalLockBackendConformance;
 import java.net.InetSocketAddress;
@@ -42,8 +44,9 @@ class PostgresConformanceTest extends GlobalLockBackendConformance {
   protected GlobalLockBackend connect(List<InetSocketAddress> addresses, String scope, Duration ttl,
       Duration renew) {
     InetSocketAddress a = addresses.get(0);
-    return PostgresLockBackend.start("jdbc:postgresql://" + a.getHostString() + ":" + a.getPort() + "/postgres",
-        "postgres", "", scope, ttl, renew, Duration.ofSeconds(1), System::nanoTime);
+    return BackendFactory.create(BackendConfig.builder(BackendConfig.Kind.POSTGRES).ttl(ttl).renewInterval(renew)
+        .postgres("jdbc:postgresql://" + a.getHostString() + ":" + a.getPort() + "/postgres", "postgres", "", scope)
+        .build(), System::nanoTime);
   }
 
   @Override

@@ -1,0 +1,254 @@
+package dev.mclease.controller.backend;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Which global lock backend to run and how to reach it; {@link BackendFactory} builds it. Immutable; build with
+ * {@link #builder(Kind)}. Only the fields of the chosen kind are used (and validated).
+ */
+public final class BackendConfig {
+
+  /** The backends selectable by configuration. */
+  public enum Kind {
+    ETCD, POSTGRES, ZOOKEEPER, KUBERNETES;
+
+    /** {@code etcd}, {@code postgres}, {@code zookeeper} or {@code kubernetes} (case-insensitive). */
+    public static Kind parse(String name) {
+      try {
+        return valueOf(name.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("unknown backend '" + name + "': use etcd, postgres, zookeeper or"
+            + " kubernetes (dynamodb is not built yet, see docs/backends.md)");
+      }
+    }
+
+    public String flagValue() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private final Builder b;
+
+  private BackendConfig(Builder b) {
+    this.b = b;
+    validate();
+  }
+
+  public static Builder builder(Kind kind) {
+    return new Builder(kind);
+  }
+
+  private void validate() {
+    if (b.ttl.isNegative() || b.ttl.isZero() || b.renewInterval.isNegative() || b.renewInterval.isZero()
+        || b.renewInterval.compareTo(b.ttl) >= 0) {
+      throw new IllegalArgumentException("backend TTL " + b.ttl + " and renew interval " + b.renewInterval
+          + ": need 0 < renew interval < TTL");
+    }
+    switch (b.kind) {
+      case ETCD -> require(!b.etcdEndpoints.isEmpty(), "--etcd-endpoints (MCL_ETCD_ENDPOINTS) is required for"
+          + " --backend etcd, e.g. http://etcd:2379");
+      case POSTGRES -> require(b.postgresUrl != null && !b.postgresUrl.isBlank(), "--postgres-url"
+          + " (MCL_POSTGRES_URL) is required for --backend postgres, e.g. jdbc:postgresql://db:5432/mclease");
+      case ZOOKEEPER -> require(b.zookeeperConnect != null && !b.zookeeperConnect.isBlank(), "--zookeeper-connect"
+          + " (MCL_ZOOKEEPER_CONNECT) is required for --backend zookeeper, e.g. zk-0:2181,zk-1:2181,zk-2:2181");
+      case KUBERNETES -> require(b.hubNamespace != null && !b.hubNamespace.isBlank(), "--hub-namespace"
+          + " (MCL_HUB_NAMESPACE) must name the hub cluster's namespace that holds the Leases");
+      default -> throw new IllegalStateException();
+    }
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  public Kind kind() {
+    return b.kind;
+  }
+
+  /** G. Default 20 s. */
+  public Duration ttl() {
+    return b.ttl;
+  }
+
+  /** K. Default 2 s. */
+  public Duration renewInterval() {
+    return b.renewInterval;
+  }
+
+  /** Upper bound of one request: default 2·K clamped to [1 s, G/2] (PostgreSQL: whole seconds). */
+  public Duration requestTimeout() {
+    if (b.requestTimeout != null) {
+      return b.requestTimeout;
+    }
+    Duration d = b.renewInterval.multipliedBy(2);
+    Duration min = Duration.ofSeconds(1);
+    Duration max = b.ttl.dividedBy(2);
+    return d.compareTo(min) < 0 ? min : (d.compareTo(max) > 0 ? max : d);
+  }
+
+  public List<String> etcdEndpoints() {
+    return b.etcdEndpoints;
+  }
+
+  public Path etcdCa() {
+    return b.etcdCa;
+  }
+
+  public Path etcdCert() {
+    return b.etcdCert;
+  }
+
+  public Path etcdKey() {
+    return b.etcdKey;
+  }
+
+  /** Key prefix (etcd) or base path (ZooKeeper). Default {@code /mclease/leases}. */
+  public String keyPrefix() {
+    return b.keyPrefix;
+  }
+
+  public String postgresUrl() {
+    return b.postgresUrl;
+  }
+
+  public String postgresUser() {
+    return b.postgresUser;
+  }
+
+  public String postgresPassword() {
+    return b.postgresPassword;
+  }
+
+  /** Prefix of the tables, sequence and channel. Default {@code mclease}. */
+  public String postgresTable() {
+    return b.postgresTable;
+  }
+
+  public String zookeeperConnect() {
+    return b.zookeeperConnect;
+  }
+
+  /** Kubeconfig of the hub cluster; null = in-cluster / default kubeconfig. */
+  public Path hubKubeconfig() {
+    return b.hubKubeconfig;
+  }
+
+  /** Context in {@link #hubKubeconfig()}; null = its current context. */
+  public String hubContext() {
+    return b.hubContext;
+  }
+
+  /** Hub namespace holding the Leases. Default {@code mclease-system}. */
+  public String hubNamespace() {
+    return b.hubNamespace;
+  }
+
+  /** Lease name prefix in the hub. Default {@code mclease}. */
+  public String hubLeasePrefix() {
+    return b.hubLeasePrefix;
+  }
+
+  @Override
+  public String toString() {
+    String where = switch (b.kind) {
+      case ETCD -> "endpoints=" + b.etcdEndpoints + ", prefix=" + b.keyPrefix + ", tls=" + (b.etcdCa != null);
+      case POSTGRES -> "url=" + b.postgresUrl + ", user=" + b.postgresUser + ", table=" + b.postgresTable;
+      case ZOOKEEPER -> "connect=" + b.zookeeperConnect + ", basePath=" + b.keyPrefix;
+      case KUBERNETES -> "hub kubeconfig=" + (b.hubKubeconfig == null ? "(in-cluster/default)" : b.hubKubeconfig)
+          + ", context=" + b.hubContext + ", namespace=" + b.hubNamespace + ", prefix=" + b.hubLeasePrefix;
+    };
+    return "BackendConfig{" + b.kind.flagValue() + ", G=" + b.ttl + ", K=" + b.renewInterval + ", " + where + "}";
+  }
+
+  public static final class Builder {
+    private final Kind kind;
+    private Duration ttl = Duration.ofSeconds(20);
+    private Duration renewInterval = Duration.ofSeconds(2);
+    private Duration requestTimeout;
+    private List<String> etcdEndpoints = List.of();
+    private Path etcdCa;
+    private Path etcdCert;
+    private Path etcdKey;
+    private String keyPrefix = "/mclease/leases";
+    private String postgresUrl;
+    private String postgresUser;
+    private String postgresPassword;
+    private String postgresTable = "mclease";
+    private String zookeeperConnect;
+    private Path hubKubeconfig;
+    private String hubContext;
+    private String hubNamespace = "mclease-system";
+    private String hubLeasePrefix = "mclease";
+
+    private Builder(Kind kind) {
+      this.kind = Objects.requireNonNull(kind, "kind");
+    }
+
+    public Builder ttl(Duration v) {
+      ttl = Objects.requireNonNull(v);
+      return this;
+    }
+
+    public Builder renewInterval(Duration v) {
+      renewInterval = Objects.requireNonNull(v);
+      return this;
+    }
+
+    public Builder requestTimeout(Duration v) {
+      requestTimeout = v;
+      return this;
+    }
+
+    public Builder etcd(List<String> endpoints, Path ca, Path cert, Path key) {
+      etcdEndpoints = endpoints == null ? List.of() : List.copyOf(endpoints);
+      etcdCa = ca;
+      etcdCert = cert;
+      etcdKey = key;
+      return this;
+    }
+
+    public Builder keyPrefix(String v) {
+      if (v != null && !v.isBlank()) {
+        keyPrefix = v;
+      }
+      return this;
+    }
+
+    public Builder postgres(String url, String user, String password, String table) {
+      postgresUrl = url;
+      postgresUser = user;
+      postgresPassword = password;
+      if (table != null && !table.isBlank()) {
+        postgresTable = table;
+      }
+      return this;
+    }
+
+    public Builder zookeeper(String connect) {
+      zookeeperConnect = connect;
+      return this;
+    }
+
+    public Builder hub(Path kubeconfig, String context, String namespace, String leasePrefix) {
+      hubKubeconfig = kubeconfig;
+      hubContext = context == null || context.isBlank() ? null : context;
+      if (namespace != null && !namespace.isBlank()) {
+        hubNamespace = namespace;
+      }
+      if (leasePrefix != null && !leasePrefix.isBlank()) {
+        hubLeasePrefix = leasePrefix;
+      }
+      return this;
+    }
+
+    public BackendConfig build() {
+      return new BackendConfig(this);
+    }
+  }
+}

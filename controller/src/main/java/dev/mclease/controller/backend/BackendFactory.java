@@ -1,0 +1,63 @@
+package dev.mclease.controller.backend;
+
+import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
+import dev.mclease.controller.backend.etcd.EtcdLockBackend;
+import dev.mclease.controller.backend.kubernetes.KubernetesLeaseBackend;
+import dev.mclease.controller.backend.postgres.PostgresLockBackend;
+import dev.mclease.controller.backend.zookeeper.ZooKeeperLockBackend;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.function.LongSupplier;
+
+/** Builds the {@link GlobalLockBackend} a {@link BackendConfig} names. */
+public final class BackendFactory {
+
+  private BackendFactory() {
+  }
+
+  /**
+   * Connects (lazily where the store allows: a store that is down yields errors and an unhealthy backend, not an
+   * exception here) and starts the backend's session renewal.
+   *
+   * @param nanoTime the monotonic clock of {@link GlobalLockBackend#heldUntilNanos()}, normally
+   *     {@code System::nanoTime}
+   * @throws IllegalArgumentException when the configuration cannot work (the message says what to change)
+   */
+  public static GlobalLockBackend create(BackendConfig cfg, LongSupplier nanoTime) {
+    return switch (cfg.kind()) {
+      case ETCD -> EtcdLockBackend.connect(EtcdBackendConfig.builder(cfg.etcdEndpoints()).ttl(cfg.ttl())
+          .renewInterval(cfg.renewInterval()).keyPrefix(cfg.keyPrefix())
+          .tls(cfg.etcdCa(), cfg.etcdCert(), cfg.etcdKey()).build(), nanoTime);
+      case POSTGRES -> PostgresLockBackend.start(cfg.postgresUrl(), cfg.postgresUser(), cfg.postgresPassword(),
+          cfg.postgresTable(), cfg.ttl(), cfg.renewInterval(), cfg.requestTimeout(), nanoTime);
+      case ZOOKEEPER -> ZooKeeperLockBackend.connect(cfg.zookeeperConnect(), cfg.keyPrefix(), cfg.ttl(),
+          cfg.renewInterval(), cfg.requestTimeout(), nanoTime);
+      case KUBERNETES -> KubernetesLeaseBackend.start(hubClient(cfg), true, cfg.hubNamespace(),
+          cfg.hubLeasePrefix(), cfg.ttl(), cfg.renewInterval(), nanoTime);
+    };
+  }
+
+  /** A client of the hub cluster with the backend's request timeout and no retries of its own. */
+  static KubernetesClient hubClient(BackendConfig cfg) {
+    Config base;
+    if (cfg.hubKubeconfig() != null) {
+      try {
+        base = Config.fromKubeconfig(cfg.hubContext(), Files.readString(cfg.hubKubeconfig()),
+            cfg.hubKubeconfig().toString());
+      } catch (IOException e) {
+        throw new IllegalArgumentException("hub kubeconfig " + cfg.hubKubeconfig() + " cannot be read: "
+            + e.getMessage(), e);
+      }
+    } else {
+      base = Config.autoConfigure(cfg.hubContext());
+    }
+    int ms = (int) cfg.requestTimeout().toMillis();
+    base.setRequestTimeout(ms);
+    base.setConnectionTimeout(ms);
+    base.setRequestRetryBackoffLimit(0);
+    return new KubernetesClientBuilder().withConfig(base).build();
+  }
+}

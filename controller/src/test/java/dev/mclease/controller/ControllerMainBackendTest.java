@@ -1,0 +1,55 @@
+package dev.mclease.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mclease.controller.backend.BackendConfig;
+import java.time.Duration;
+import picocli.CommandLine;
+import org.junit.jupiter.api.Test;
+
+/** {@code --backend} and each backend's flags become a {@link BackendConfig}; missing flags are named. */
+class ControllerMainBackendTest {
+
+  private static BackendConfig parse(String... args) {
+    ControllerMain main = new ControllerMain();
+    new CommandLine(main).parseArgs(args);
+    return main.backendConfig();
+  }
+
+  @Test
+  void etcdIsTheDefaultAndNeedsEndpoints() {
+    BackendConfig c = parse("--cluster-name", "east", "--etcd-endpoints", "http://a:2379,http://b:2379");
+    assertThat(c.kind()).isEqualTo(BackendConfig.Kind.ETCD);
+    assertThat(c.etcdEndpoints()).containsExactly("http://a:2379", "http://b:2379");
+    assertThat(c.ttl()).isEqualTo(Duration.ofSeconds(20));
+    assertThatThrownBy(() -> parse("--cluster-name", "east")).hasMessageContaining("--etcd-endpoints");
+  }
+
+  @Test
+  void eachBackendTakesItsOwnFlags() {
+    BackendConfig pg = parse("--cluster-name", "east", "--backend", "postgres", "--postgres-url",
+        "jdbc:postgresql://db/mcl", "--postgres-user", "u", "--backend-ttl", "30s");
+    assertThat(pg.kind()).isEqualTo(BackendConfig.Kind.POSTGRES);
+    assertThat(pg.postgresUrl()).isEqualTo("jdbc:postgresql://db/mcl");
+    assertThat(pg.postgresTable()).isEqualTo("mclease");
+    assertThat(pg.ttl()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(pg.requestTimeout()).isEqualTo(Duration.ofSeconds(4));
+
+    BackendConfig zk = parse("--cluster-name", "east", "--backend", "ZooKeeper", "--zookeeper-connect", "zk:2181");
+    assertThat(zk.kind()).isEqualTo(BackendConfig.Kind.ZOOKEEPER);
+    assertThat(zk.keyPrefix()).isEqualTo("/mclease/leases");
+
+    BackendConfig hub = parse("--cluster-name", "east", "--backend", "kubernetes", "--hub-namespace", "mcl");
+    assertThat(hub.kind()).isEqualTo(BackendConfig.Kind.KUBERNETES);
+    assertThat(hub.hubNamespace()).isEqualTo("mcl");
+    assertThat(hub.hubKubeconfig()).isNull();
+
+    assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "postgres"))
+        .hasMessageContaining("--postgres-url");
+    assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "zookeeper"))
+        .hasMessageContaining("--zookeeper-connect");
+    assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "gcs"))
+        .hasMessageContaining("unknown backend 'gcs'");
+  }
+}
