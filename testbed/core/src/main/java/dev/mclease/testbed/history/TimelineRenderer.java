@@ -62,7 +62,10 @@ public final class TimelineRenderer {
       }
     }
     List<String> rows = new ArrayList<>(clusters);
-    int height = TOP + Math.max(rows.size(), 1) * ROW + 60 + 18 * ((colours.size() + 3) / 4);
+    List<HistoryEvent> faultStarts = events.stream().filter(e -> e.type() == HistoryEvent.Type.FAULT_START).toList();
+    // fault descriptions are long and faults come close together: number them on the plot, list them below
+    int height = TOP + Math.max(rows.size(), 1) * ROW + 60 + 18 * ((colours.size() + 3) / 4)
+        + (faultStarts.isEmpty() ? 0 : 10 + 16 * ((faultStarts.size() + 1) / 2));
     int width = LEFT + PLOT + 40;
 
     StringBuilder s = new StringBuilder();
@@ -78,10 +81,14 @@ public final class TimelineRenderer {
       s.append(String.format(Locale.ROOT, "<rect class=\"fault\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
           + "fill=\"#999999\" fill-opacity=\"0.25\"/>\n", x0, TOP - 10, x1 - x0, plotBottom - TOP + 10));
     }
+    int faultNo = 0;
     for (HistoryEvent e : events) {
       if (e.type() == HistoryEvent.Type.FAULT_START) {
-        s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" fill=\"#555555\" font-size=\"10\">%s</text>\n",
-            x(e.tNanos(), t0, t1) + 2, TOP - 14, esc(e.detail())));
+        faultNo++;
+        // alternate two heights so that labels of faults close in time do not overprint each other
+        s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" fill=\"#555555\" font-size=\"10\">"
+            + "F%d<title>%s</title></text>\n", x(e.tNanos(), t0, t1) + 2, TOP - 14 - (faultNo % 2) * 11, faultNo,
+            esc(e.detail())));
       } else if (e.type() == HistoryEvent.Type.NOTE) {
         double x = x(e.tNanos(), t0, t1);
         s.append(String.format(Locale.ROOT, "<line class=\"note\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
@@ -136,6 +143,14 @@ public final class TimelineRenderer {
       s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
           + "<text x=\"%d\" y=\"%d\">%s</text>\n", lx, y - 10, c.getValue(), lx + 16, y, esc(c.getKey())));
       k++;
+    }
+    int fy = ly + 18 * ((colours.size() + 3) / 4) + 10;
+    for (int f = 0; f < faultStarts.size(); f++) {
+      HistoryEvent e = faultStarts.get(f);
+      int fx = LEFT + (f % 2) * (PLOT / 2);
+      int y = fy + (f / 2) * 16;
+      s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#555555\" font-size=\"11\">F%d  %s s  %s"
+          + "</text>\n", fx, y, f + 1, trim((e.tNanos() - t0) / 1e9), esc(e.detail())));
     }
     s.append("</svg>\n");
     return s.toString();
