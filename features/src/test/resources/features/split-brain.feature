@@ -74,8 +74,8 @@ Feature: No split brain
   # Breadth: each seed drives its own schedule of two to four faults, some overlapping, on a fresh fleet: partitions
   # (candidate, controller <-> API server, controller <-> etcd, whole cluster), pauses, crashes, releases, clock
   # jumps and drift, controller kills, slow etcd links, cluster loss. The same seed replays the same schedule
-  # (targets follow who leads, so timing can still vary). -Dsoak=N adds N seeds (-Dsoak.etcdOutages=true: with etcd
-  # outages too).
+  # (targets follow who leads, so timing can still vary). -Dsoak=N adds N seeds, with etcd outages too
+  # (-Dsoak.etcdOutages=false leaves them out).
   @chaos
   Scenario Outline: Seeded random fault schedule <seed> with <members> etcd member(s)
     Given 3 clusters "east", "west", "south" with one candidate each and <members> etcd members
@@ -119,12 +119,10 @@ Feature: No split brain
       | 31   | 1       |
       | 32   | 1       |
 
-  # The same schedules with etcd outages in the menu too (members stopped or killed, quorum lost). Excluded from the
-  # default run because of the reported controller bug described at the end of this file: an acquire that timed out
-  # during the outage is executed by etcd afterwards and leaves the key held by the controller's own live session,
-  # so nobody leads again (seen with seed 14 of the default table and soak seed 1000 with etcd outages). Run them
-  # with -Dcucumber.filter.tags=@wip.
-  @chaos @wip
+  # The same schedules with etcd outages in the menu too (members stopped or killed, quorum lost). They found a
+  # controller bug, fixed in 3e677ee: an acquire that timed out during an outage was executed by etcd afterwards and
+  # left the key held by the controller's own live session, so nobody led again (seed 14, soak seed 1000).
+  @chaos
   Scenario Outline: Seeded random fault schedule <seed> with etcd outages and <members> etcd member(s)
     Given 3 clusters "east", "west", "south" with one candidate each and <members> etcd members
     And a leader has been elected
@@ -149,12 +147,10 @@ Feature: No split brain
     When that many random fault schedules run, each on a fresh fleet of 3 clusters
     Then every one of their histories passes the split-brain checker
 
-  # Reported bug (controller, EtcdLockBackend): a backend call that times out on the controller's side is not
-  # cancelled - jetcd keeps retrying it while etcd has no quorum, and it is executed once quorum returns. An
-  # acquire the controller gave up on then takes the key with the controller's own, live session; the controller
-  # calls it "held by an earlier session of this cluster's controller", waits for it to expire, and keeps it alive
-  # itself: nobody leads, for good. Found by soak seed 1000 (-Dsoak=1); features/target/histories/soak-seed-1000.
-  @wip
+  # Regression for the bug above: a backend call that timed out on the controller's side was not cancelled -
+  # jetcd kept retrying it while etcd had no quorum, and etcd executed it once quorum returned. The contender's
+  # acquire then held the key with its own live session while the controller called it "held by an earlier session
+  # of this cluster's controller" and kept that lease alive itself: nobody led, for good.
   Scenario: A release and a contender's acquire, both queued during an etcd quorum loss, still end with one leader
     Given 2 clusters "east", "west" with one candidate each and 3 etcd members
     And a leader has been elected

@@ -23,8 +23,8 @@ public final class ChaosSteps {
   /** As in the outline: "within 10 seconds exactly one leader runs in any cluster". */
   static final Duration RECOVERY_BOUND = Duration.ofSeconds(10);
   static final Duration RECOVERY_PATIENCE = Duration.ofSeconds(60);
-  /** -Dsoak.etcdOutages=true adds etcd member stops and kills to the soak's menu (see the @wip outline). */
-  static final boolean SOAK_ETCD_OUTAGES = Boolean.getBoolean("soak.etcdOutages");
+  /** Whether the soak's menu includes etcd member stops and kills; -Dsoak.etcdOutages=false leaves them out. */
+  static final boolean SOAK_ETCD_OUTAGES = Boolean.parseBoolean(System.getProperty("soak.etcdOutages", "true"));
 
   private final World world;
   private List<String> schedule = List.of();
