@@ -74,6 +74,8 @@ public final class ChaosRunner {
       pause(Duration.ofMillis(50));
     }
     pause(fleet.timings().retryPeriod().multipliedBy(3));
+    // the checker judges up to the last event: mark "now" so a leaderless tail is judged too
+    fleet.history().note("chaos ended, checking");
     Verdict verdict = HistoryChecker.check(fleet.history(), bound);
     try {
       Files.createDirectories(outputDir);
