@@ -2,6 +2,7 @@ package dev.mclease.controller;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /** Runs tasks one at a time, in order, on a shared executor (the pattern from {@link Executor}'s javadoc). */
 final class SerialExecutor implements Executor {
@@ -30,7 +31,13 @@ final class SerialExecutor implements Executor {
 
   private synchronized void scheduleNext() {
     if ((active = tasks.poll()) != null) {
-      executor.execute(active);
+      try {
+        executor.execute(active);
+      } catch (RejectedExecutionException shutDown) {
+        // the controller is closing: the pool no longer takes work, and the queued tasks are moot
+        tasks.clear();
+        active = null;
+      }
     }
   }
 }

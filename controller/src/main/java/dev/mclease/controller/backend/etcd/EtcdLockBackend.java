@@ -552,9 +552,8 @@ public final class EtcdLockBackend implements GlobalLockBackend {
     try {
       return new Held(LockValue.fromJson(raw), kv.getCreateRevision());
     } catch (IllegalArgumentException e) {
-      MalformedValueException m = new MalformedValueException(key, raw, kv.getCreateRevision(), e);
-      LOG.error("{}", m.getMessage());
-      throw m;
+      // the caller reports it once per distinct value (a lease worker retries every R: no log line per retry)
+      throw new MalformedValueException(key, raw, kv.getCreateRevision(), e);
     }
   }
 
