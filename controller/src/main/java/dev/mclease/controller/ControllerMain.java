@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code java -jar mclease-controller.jar --cluster-name east --etcd-endpoints https://etcd:2379 ...}: the
  * election controller of one cluster with the global lock backend chosen by {@code --backend} (etcd by default;
- * postgres, zookeeper, kubernetes), health endpoints and Prometheus metrics. Every flag
+ * postgres, zookeeper, kubernetes, dynamodb), health endpoints and Prometheus metrics. Every flag
  * has an environment variable (shown in {@code --help}); Kubernetes access comes from the in-cluster
  * ServiceAccount or KUBECONFIG.
  */
@@ -46,7 +46,7 @@ public final class ControllerMain implements Callable<Integer> {
   List<String> namespaces;
 
   @Option(names = "--backend", defaultValue = "${env:MCL_BACKEND:-etcd}",
-      description = "Global lock backend: etcd, postgres, zookeeper or kubernetes (env MCL_BACKEND).")
+      description = "Global lock backend: etcd, postgres, zookeeper, kubernetes or dynamodb (env MCL_BACKEND).")
   String backend;
 
   @Option(names = "--etcd-endpoints", defaultValue = "${env:MCL_ETCD_ENDPOINTS:-}", split = ",",
@@ -111,6 +111,22 @@ public final class ControllerMain implements Callable<Integer> {
   @Option(names = "--hub-lease-prefix", defaultValue = "${env:MCL_HUB_LEASE_PREFIX:-mclease}",
       description = "Name prefix of the hub Leases (env MCL_HUB_LEASE_PREFIX).")
   String hubLeasePrefix;
+
+  @Option(names = "--dynamodb-region", defaultValue = "${env:MCL_DYNAMODB_REGION:-${env:AWS_REGION:-}}",
+      description = "AWS region; required for --backend dynamodb (env MCL_DYNAMODB_REGION or AWS_REGION).")
+  String dynamoRegion;
+
+  @Option(names = "--dynamodb-endpoint", defaultValue = "${env:MCL_DYNAMODB_ENDPOINT}",
+      description = "Endpoint override, e.g. a VPC endpoint URL; none = the region's (env MCL_DYNAMODB_ENDPOINT).")
+  String dynamoEndpoint;
+
+  @Option(names = "--dynamodb-table", defaultValue = "${env:MCL_DYNAMODB_TABLE:-mclease-locks}",
+      description = "Table with string partition key 'pk' (env MCL_DYNAMODB_TABLE).")
+  String dynamoTable;
+
+  @Option(names = "--dynamodb-create-table", defaultValue = "${env:MCL_DYNAMODB_CREATE_TABLE:-false}",
+      description = "Create the table when missing (env MCL_DYNAMODB_CREATE_TABLE).")
+  boolean dynamoCreateTable;
 
   @Option(names = "--backend-ttl", defaultValue = "${env:MCL_BACKEND_TTL:-20s}", converter = DurationConverter.class,
       description = "G: TTL of the backend session (etcd: whole seconds) (env MCL_BACKEND_TTL).")
@@ -194,6 +210,7 @@ public final class ControllerMain implements Callable<Integer> {
         .postgres(postgresUrl, postgresUser, postgresPassword, postgresTable)
         .zookeeper(zookeeperConnect)
         .hub(hubKubeconfig, hubContext, hubNamespace, hubLeasePrefix)
+        .dynamoDb(dynamoEndpoint, dynamoRegion, dynamoTable, dynamoCreateTable, false)
         .build();
   }
 

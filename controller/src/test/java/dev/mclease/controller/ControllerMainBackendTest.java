@@ -45,6 +45,15 @@ class ControllerMainBackendTest {
     assertThat(hub.hubNamespace()).isEqualTo("mcl");
     assertThat(hub.hubKubeconfig()).isNull();
 
+    BackendConfig ddb = parse("--cluster-name", "east", "--backend", "dynamodb", "--dynamodb-region", "eu-west-1",
+        "--dynamodb-endpoint", "http://127.0.0.1:4567");
+    assertThat(ddb.kind()).isEqualTo(BackendConfig.Kind.DYNAMODB);
+    assertThat(ddb.dynamoRegion()).isEqualTo("eu-west-1");
+    assertThat(ddb.dynamoEndpoint()).isEqualTo("http://127.0.0.1:4567");
+    assertThat(ddb.dynamoTable()).isEqualTo("mclease-locks");
+    assertThat(ddb.dynamoCreateTable()).isFalse();
+    assertThat(ddb.dynamoDummyCredentials()).as("the AWS default credentials chain").isFalse();
+
     assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "postgres"))
         .hasMessageContaining("--postgres-url");
     assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "zookeeper"))

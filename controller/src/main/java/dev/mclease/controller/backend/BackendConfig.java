@@ -14,15 +14,15 @@ public final class BackendConfig {
 
   /** The backends selectable by configuration. */
   public enum Kind {
-    ETCD, POSTGRES, ZOOKEEPER, KUBERNETES;
+    ETCD, POSTGRES, ZOOKEEPER, KUBERNETES, DYNAMODB;
 
-    /** {@code etcd}, {@code postgres}, {@code zookeeper} or {@code kubernetes} (case-insensitive). */
+    /** {@code etcd}, {@code postgres}, {@code zookeeper}, {@code kubernetes} or {@code dynamodb} (any case). */
     public static Kind parse(String name) {
       try {
         return valueOf(name.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("unknown backend '" + name + "': use etcd, postgres, zookeeper or"
-            + " kubernetes (dynamodb is not built yet, see docs/backends.md)");
+        throw new IllegalArgumentException("unknown backend '" + name + "': use etcd, postgres, zookeeper,"
+            + " kubernetes or dynamodb (docs/backends.md)");
       }
     }
 
@@ -57,6 +57,8 @@ public final class BackendConfig {
           + " (MCL_ZOOKEEPER_CONNECT) is required for --backend zookeeper, e.g. zk-0:2181,zk-1:2181,zk-2:2181");
       case KUBERNETES -> require(b.hubNamespace != null && !b.hubNamespace.isBlank(), "--hub-namespace"
           + " (MCL_HUB_NAMESPACE) must name the hub cluster's namespace that holds the Leases");
+      case DYNAMODB -> require(b.dynamoRegion != null && !b.dynamoRegion.isBlank(), "--dynamodb-region"
+          + " (MCL_DYNAMODB_REGION or AWS_REGION) is required for --backend dynamodb, e.g. eu-west-1");
       default -> throw new IllegalStateException();
     }
   }
@@ -154,12 +156,37 @@ public final class BackendConfig {
     return b.hubLeasePrefix;
   }
 
+  /** DynamoDB endpoint override (e.g. a VPC endpoint or an emulator); null = the region's public endpoint. */
+  public String dynamoEndpoint() {
+    return b.dynamoEndpoint;
+  }
+
+  public String dynamoRegion() {
+    return b.dynamoRegion;
+  }
+
+  /** DynamoDB table (partition key {@code pk}, string). Default {@code mclease-locks}. */
+  public String dynamoTable() {
+    return b.dynamoTable;
+  }
+
+  /** Create the table when it is missing. Default false. */
+  public boolean dynamoCreateTable() {
+    return b.dynamoCreateTable;
+  }
+
+  /** Static dummy credentials (for an emulator) instead of the AWS default credentials chain. Default false. */
+  public boolean dynamoDummyCredentials() {
+    return b.dynamoDummyCredentials;
+  }
+
   @Override
   public String toString() {
     String where = switch (b.kind) {
       case ETCD -> "endpoints=" + b.etcdEndpoints + ", prefix=" + b.keyPrefix + ", tls=" + (b.etcdCa != null);
       case POSTGRES -> "url=" + b.postgresUrl + ", user=" + b.postgresUser + ", table=" + b.postgresTable;
       case ZOOKEEPER -> "connect=" + b.zookeeperConnect + ", basePath=" + b.keyPrefix;
+      case DYNAMODB -> "region=" + b.dynamoRegion + ", endpoint=" + b.dynamoEndpoint + ", table=" + b.dynamoTable;
       case KUBERNETES -> "hub kubeconfig=" + (b.hubKubeconfig == null ? "(in-cluster/default)" : b.hubKubeconfig)
           + ", context=" + b.hubContext + ", namespace=" + b.hubNamespace + ", prefix=" + b.hubLeasePrefix;
     };
@@ -185,6 +212,11 @@ public final class BackendConfig {
     private String hubContext;
     private String hubNamespace = "mclease-system";
     private String hubLeasePrefix = "mclease";
+    private String dynamoEndpoint;
+    private String dynamoRegion;
+    private String dynamoTable = "mclease-locks";
+    private boolean dynamoCreateTable;
+    private boolean dynamoDummyCredentials;
 
     private Builder(Kind kind) {
       this.kind = Objects.requireNonNull(kind, "kind");
@@ -244,6 +276,18 @@ public final class BackendConfig {
       if (leasePrefix != null && !leasePrefix.isBlank()) {
         hubLeasePrefix = leasePrefix;
       }
+      return this;
+    }
+
+    public Builder dynamoDb(String endpoint, String region, String table, boolean createTable,
+        boolean dummyCredentials) {
+      dynamoEndpoint = endpoint == null || endpoint.isBlank() ? null : endpoint;
+      dynamoRegion = region;
+      if (table != null && !table.isBlank()) {
+        dynamoTable = table;
+      }
+      dynamoCreateTable = createTable;
+      dynamoDummyCredentials = dummyCredentials;
       return this;
     }
 

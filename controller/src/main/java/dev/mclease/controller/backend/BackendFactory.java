@@ -1,5 +1,6 @@
 package dev.mclease.controller.backend;
 
+import dev.mclease.controller.backend.dynamodb.DynamoDbLockBackend;
 import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
 import dev.mclease.controller.backend.etcd.EtcdLockBackend;
 import dev.mclease.controller.backend.kubernetes.KubernetesLeaseBackend;
@@ -9,8 +10,17 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.util.function.LongSupplier;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.retry.RetryPolicy;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
 
 /** Builds the {@link GlobalLockBackend} a {@link BackendConfig} names. */
 public final class BackendFactory {
@@ -37,7 +47,25 @@ public final class BackendFactory {
           cfg.renewInterval(), cfg.requestTimeout(), nanoTime);
       case KUBERNETES -> KubernetesLeaseBackend.start(hubClient(cfg), true, cfg.hubNamespace(),
           cfg.hubLeasePrefix(), cfg.ttl(), cfg.renewInterval(), nanoTime);
+      case DYNAMODB -> DynamoDbLockBackend.start(dynamoClient(cfg), cfg.dynamoTable(), cfg.dynamoCreateTable(),
+          cfg.ttl(), cfg.renewInterval(), nanoTime);
     };
+  }
+
+  /** A DynamoDB client with the backend's request timeout, no SDK retries, the JDK's HTTP client. */
+  public static DynamoDbClient dynamoClient(BackendConfig cfg) {
+    java.time.Duration t = cfg.requestTimeout();
+    DynamoDbClientBuilder b = DynamoDbClient.builder()
+        .region(Region.of(cfg.dynamoRegion()))
+        .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(t).socketTimeout(t).build())
+        .overrideConfiguration(c -> c.apiCallTimeout(t).apiCallAttemptTimeout(t).retryPolicy(RetryPolicy.none()))
+        .credentialsProvider(cfg.dynamoDummyCredentials()
+            ? StaticCredentialsProvider.create(AwsBasicCredentials.create("dummy", "dummy"))
+            : DefaultCredentialsProvider.create());
+    if (cfg.dynamoEndpoint() != null) {
+      b.endpointOverride(URI.create(cfg.dynamoEndpoint()));
+    }
+    return b.build();
   }
 
   /** A client of the hub cluster with the backend's request timeout and no retries of its own. */
