@@ -86,6 +86,8 @@ final class DynaliteServer implements AutoCloseable {
     }
     DynaliteServer server = new DynaliteServer(cli, Files.createTempDirectory("mclease-dynalite-"), port);
     server.startProcess();
+    // a JVM stopped without @AfterAll must not leave a node process behind
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "mclease-dynalite-stop"));
     LOG.info("dynalite {} on 127.0.0.1:{}, data in {}", VERSION, port, server.data);
     return server;
   }
@@ -121,7 +123,10 @@ final class DynaliteServer implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (!Files.isDirectory(data)) {
+      return; // closed already
+    }
     if (process != null) {
       process.destroyForcibly();
       try {

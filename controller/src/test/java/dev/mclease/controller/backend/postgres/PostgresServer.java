@@ -75,6 +75,8 @@ final class PostgresServer implements AutoCloseable {
     server.pg(List.of(bin.resolve("initdb").toString(), "-D", dir.resolve("data").toString(), "-A", "trust",
         "-U", "postgres", "-E", "UTF8", "--no-sync"), Duration.ofSeconds(60));
     server.startProcess();
+    // a JVM stopped without @AfterAll must not leave a postmaster behind
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "mclease-pg-stop"));
     LOG.info("PostgreSQL ({}) on 127.0.0.1:{}, data in {}", bin, port, dir);
     return server;
   }
@@ -113,7 +115,10 @@ final class PostgresServer implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (!Files.isDirectory(dir)) {
+      return; // closed already
+    }
     try {
       pg(List.of(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m", "fast", "-w",
           "stop"), Duration.ofSeconds(30));
