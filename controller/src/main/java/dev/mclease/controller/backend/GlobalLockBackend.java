@@ -14,7 +14,11 @@ import java.util.function.Consumer;
  * confirms heartbeats only while that instant is far enough ahead.
  *
  * <p><b>Keys</b> are {@code <namespace>/<name>}; an implementation adds its own prefix. <b>Tokens</b> grow
- * strictly with every acquisition of any key (etcd: the key's create revision) and guard {@link #release}.
+ * strictly with every acquisition of a key (etcd, PostgreSQL, ZooKeeper, DynamoDB: of any key, e.g. etcd's create
+ * revision; the hub Lease: per key) and guard {@link #release}, which only the holder's session can do.
+ *
+ * <p>Every implementation must pass {@code GlobalLockBackendConformance} (controller test sources) against its real
+ * store; docs/backends.md says what each store gives.
  *
  * <p>All methods may block for at most the implementation's request timeout and are safe to call from any
  * thread. Listeners run on a thread of the implementation: they must return quickly.
