@@ -6,6 +6,8 @@ import dev.mclease.controller.backend.BackendConfig;
 import dev.mclease.controller.backend.BackendFactory;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.GlobalLockBackendConformance;
+import dev.mclease.testbed.store.DynaliteProvider;
+import dev.mclease.testbed.store.DynaliteServer;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -26,9 +28,9 @@ class DynamoDbConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected void startServer() throws Exception {
-    Optional<Path> cli = DynaliteServer.findOrInstall();
-    assumeTrue(cli.isPresent(), "dynalite " + DynaliteServer.VERSION + " cannot be had (needs node, and npm once"
-        + " to install it into .mcl/dynalite; ./mcl test does): the DynamoDB backend's conformance suite is skipped");
+    Optional<Path> cli = DynaliteProvider.findOrInstall();
+    assumeTrue(cli.isPresent(), DynaliteProvider.INSTALL_HINT + ": the DynamoDB backend's conformance suite is"
+        + " skipped");
     server = DynaliteServer.start(cli.get());
   }
 

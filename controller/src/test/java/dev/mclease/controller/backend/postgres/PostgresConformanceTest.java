@@ -6,14 +6,14 @@ import dev.mclease.controller.backend.BackendConfig;
 import dev.mclease.controller.backend.BackendFactory;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.GlobalLockBackendConformance;
+import dev.mclease.testbed.store.PostgresProvider;
+import dev.mclease.testbed.store.PostgresServer;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 
 /** The conformance suite against a real PostgreSQL server (Debian's package), started on a free loopback port. */
 class PostgresConformanceTest extends GlobalLockBackendConformance {
@@ -22,10 +22,9 @@ class PostgresConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected void startServer() throws Exception {
-    Optional<Path> bin = PostgresServer.findBinaries();
-    assumeTrue(bin.isPresent(), "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin: install the"
-        + " Debian package 'postgresql' (./mcl test does) to run the PostgreSQL backend's conformance suite");
-    server = PostgresServer.start(bin.get());
+    assumeTrue(PostgresProvider.available(), PostgresProvider.INSTALL_HINT
+        + " to run the PostgreSQL backend's conformance suite");
+    server = PostgresProvider.start();
   }
 
   @Override

@@ -4,6 +4,8 @@ import dev.mclease.controller.backend.BackendConfig;
 import dev.mclease.controller.backend.BackendFactory;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.GlobalLockBackendConformance;
+import dev.mclease.testbed.store.ZooKeeperProvider;
+import dev.mclease.testbed.store.ZooKeeperServer;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -12,20 +14,18 @@ import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
-import org.apache.curator.test.InstanceSpec;
-import org.apache.curator.test.TestingServer;
 
-/** The conformance suite against one real ZooKeeper server (Curator's in-process {@link TestingServer}). */
+/** The conformance suite against one real ZooKeeper server (Curator's in-process server, via {@link ZooKeeperProvider}). */
 class ZooKeeperConformanceTest extends GlobalLockBackendConformance {
 
   /** tickTime 200 ms: the server accepts session timeouts from 0.4 s to 4 s (G = 2 s here). */
   static final int TICK_MS = 200;
 
-  private TestingServer server;
+  private ZooKeeperServer server;
 
   @Override
   protected void startServer() throws Exception {
-    server = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, TICK_MS, -1), true);
+    server = ZooKeeperProvider.start(TICK_MS);
   }
 
   @Override
@@ -37,7 +37,7 @@ class ZooKeeperConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected List<InetSocketAddress> serverAddresses() {
-    return List.of(new InetSocketAddress("127.0.0.1", server.getPort()));
+    return List.of(new InetSocketAddress("127.0.0.1", server.port()));
   }
 
   @Override
@@ -55,7 +55,7 @@ class ZooKeeperConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected void writeMalformed(String scope, String key, String raw) throws Exception {
-    writeMalformedTo(server.getConnectString(), scope, key, raw);
+    writeMalformedTo(server.connectString(), scope, key, raw);
   }
 
   static void writeMalformedTo(String connect, String scope, String key, String raw) throws Exception {
