@@ -104,7 +104,9 @@ public final class ChaosRunner {
     menu.add(f -> Fault.skewControllerClock(targetCluster(f), Duration.ofMinutes(random.nextBoolean() ? 5 : -5)));
     menu.add(f -> Fault.slowEtcdLinks(targetCluster(f), Duration.ofMillis(50 + random.nextInt(150))));
     menu.add(f -> Fault.isolateCluster(targetCluster(f)));
-    if (fleet.etcd().size() >= 3) {
+    if (!"etcd".equals(fleet.backend())) {
+      menu.add(Fault::restartStore);
+    } else if (fleet.etcd().size() >= 3) {
       menu.add(f -> Fault.killEtcdMember(f, random.nextInt(f.etcd().size())));
       menu.add(f -> Fault.stopEtcdMembers(f, List.of(0, 1)));
     } else {

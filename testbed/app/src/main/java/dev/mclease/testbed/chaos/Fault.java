@@ -13,7 +13,7 @@ import java.util.List;
  */
 public interface Fault {
 
-  /** Human description, e.g. "partition east controller <-> etcd". */
+  /** Human description, e.g. "partition east controller <-> lock store". */
   String description();
 
   void inject();
@@ -30,24 +30,24 @@ public interface Fault {
     return links("partition " + cluster.name() + " controller <-> API server", List.of(cluster.controller().apiLink()));
   }
 
-  /** controller ↔ every etcd member cut both ways. */
+  /** controller ↔ the lock store (every etcd member, or the one store server / hub API server) cut both ways. */
   static Fault partitionControllerFromEtcd(ClusterNode cluster) {
-    return links("partition " + cluster.name() + " controller <-> etcd", cluster.controller().etcdLinks());
+    return links("partition " + cluster.name() + " controller <-> lock store", cluster.controller().storeLinks());
   }
 
-  /** A whole cluster cut off: its controller from etcd and every one of its candidates from its API server. */
+  /** A whole cluster cut off: its controller from the lock store and every candidate from its API server. */
   static Fault isolateCluster(ClusterNode cluster) {
-    List<TcpProxy> all = new java.util.ArrayList<>(cluster.controller().etcdLinks());
+    List<TcpProxy> all = new java.util.ArrayList<>(cluster.controller().storeLinks());
     cluster.candidates().forEach(c -> all.add(c.apiLink()));
     all.add(cluster.controller().apiLink());
     return links("isolate cluster " + cluster.name(), all);
   }
 
-  /** Added one-way latency on the controller's etcd links. */
+  /** Added one-way latency on the controller's lock-store links. */
   static Fault slowEtcdLinks(ClusterNode cluster, Duration oneWay) {
-    return simple("latency " + oneWay.toMillis() + "ms on " + cluster.name() + " controller <-> etcd",
-        () -> cluster.controller().etcdLinks().forEach(p -> p.latency(oneWay)),
-        () -> cluster.controller().etcdLinks().forEach(TcpProxy::heal));
+    return simple("latency " + oneWay.toMillis() + "ms on " + cluster.name() + " controller <-> lock store",
+        () -> cluster.controller().storeLinks().forEach(p -> p.latency(oneWay)),
+        () -> cluster.controller().storeLinks().forEach(TcpProxy::heal));
   }
 
   /** Candidate's election thread frozen (as SIGSTOP), then resumed. */
@@ -85,6 +85,22 @@ public interface Fault {
   static Fault stopEtcdMembers(Fleet fleet, List<Integer> members) {
     return simple("stop etcd member(s) " + members, () -> members.forEach(fleet.etcd()::stopMember),
         () -> members.forEach(fleet.etcd()::startMember));
+  }
+
+  /**
+   * The lock store crashes and comes back with its data: PostgreSQL {@code -m immediate} then start, ZooKeeper
+   * stopped then restarted, dynalite SIGKILLed then started, every etcd member SIGKILLed then started. The embedded
+   * hub of the kubernetes backend keeps its objects in memory and cannot restart, so for it the hub's API server
+   * becomes unreachable for every controller instead (all their hub links black-holed), then reachable again.
+   */
+  static Fault restartStore(Fleet fleet) {
+    var store = fleet.store();
+    if (!store.restartable()) {
+      List<TcpProxy> all = new java.util.ArrayList<>();
+      fleet.clusters().forEach(c -> all.addAll(c.controller().storeLinks()));
+      return links("lock store (" + store.kind() + ") unreachable for every controller", all);
+    }
+    return simple("kill and restart the lock store (" + store.kind() + ")", store::kill, store::restart);
   }
 
   /** etcd member SIGKILLed, then started again. */

@@ -1,6 +1,7 @@
 package dev.mclease.testbed.cli;
 
 import dev.mclease.testbed.fleet.Fleet;
+import dev.mclease.testbed.fleet.LockStore;
 import dev.mclease.testbed.fleet.Timings;
 import picocli.CommandLine.Option;
 
@@ -20,7 +21,11 @@ final class FleetOptions {
       description = "fast (L=2s D=1.5s R=0.2s G=3s) or default (L=15s D=10s R=2s G=20s). Default: ${DEFAULT-VALUE}.")
   String timings;
 
-  @Option(names = "--backend", defaultValue = "etcd", description = "Global lock backend (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--backend", defaultValue = "etcd", paramLabel = "<store>",
+      description = "Global lock store the controllers contend in (default: ${DEFAULT-VALUE}): etcd (members started"
+          + " here, see --etcd-members), postgres (a throw-away PostgreSQL server; Debian package postgresql),"
+          + " zookeeper (an in-process ZooKeeper server), dynamodb (the dynalite emulator; node, cached in"
+          + " .mcl/dynalite) or kubernetes (Leases in an extra embedded cluster named 'hub').")
   String backend;
 
   Timings timings() {
@@ -32,8 +37,9 @@ final class FleetOptions {
   }
 
   Fleet.Builder builder(int candidatesPerCluster) {
-    if (!"etcd".equals(backend)) {
-      throw new IllegalArgumentException("backend '" + backend + "' is not available in this build; use --backend etcd");
+    if (!LockStore.KINDS.contains(backend)) {
+      throw new IllegalArgumentException("--backend must be one of " + String.join(", ", LockStore.KINDS)
+          + ", not '" + backend + "'");
     }
     if (clusters < 1 || clusters > 9) {
       throw new IllegalArgumentException("--clusters must be between 1 and 9, not " + clusters);
@@ -45,6 +51,7 @@ final class FleetOptions {
         .clusterCount(clusters)
         .etcdMembers(etcdMembers)
         .clusterKind(k3s ? "k3s" : "embedded")
+        .backend(backend)
         .candidatesPerCluster(candidatesPerCluster)
         .timings(timings());
   }

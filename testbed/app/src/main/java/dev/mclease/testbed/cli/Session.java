@@ -52,7 +52,7 @@ final class Session {
 
   static void printClusters(Fleet fleet, PrintStream out) {
     out.println("timings: " + fleet.timings());
-    out.println("etcd: " + String.join(",", fleet.etcd().endpoints()));
+    out.println("lock store: " + fleet.store().describe());
     for (ClusterNode n : fleet.clusters()) {
       out.printf("cluster %-6s API %s  kubeconfig %s%n", n.name(), n.cluster().apiServer(), n.cluster().kubeconfig());
     }

@@ -2,25 +2,25 @@ package dev.mclease.testbed.fleet;
 
 import dev.mclease.controller.ControllerConfig;
 import dev.mclease.controller.ElectionController;
-import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
-import dev.mclease.controller.backend.etcd.EtcdLockBackend;
+import dev.mclease.controller.backend.BackendFactory;
+import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.testbed.cluster.Cluster;
-import dev.mclease.testbed.etcd.EtcdCluster;
 import dev.mclease.testbed.fault.TcpProxy;
 import dev.mclease.testbed.time.SkewableClock;
 import dev.mclease.testbed.time.SkewableNanoTime;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.URI;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One cluster's election controller as the testbed runs it: in-process, reaching its API server and every etcd
- * member through its own {@link TcpProxy}s so that each link can be cut on its own.
+ * One cluster's election controller as the testbed runs it: in-process, reaching its API server and the lock store
+ * (every etcd member, or the one PostgreSQL / ZooKeeper / dynalite server or hub API server) through its own
+ * {@link TcpProxy}s so that each link can be cut on its own. Its backend is built by {@link BackendFactory}.
  */
 public final class ControllerNode implements AutoCloseable {
 
@@ -30,23 +30,27 @@ public final class ControllerNode implements AutoCloseable {
   private final Cluster cluster;
   private final Timings timings;
   private final TcpProxy apiProxy;
+  private final LockStore store;
   private final List<TcpProxy> etcdProxies = new ArrayList<>();
   private final SkewableClock clock = SkewableClock.system();
   private final SkewableNanoTime nanoTime = SkewableNanoTime.system();
   private final MeterRegistry registry = new SimpleMeterRegistry();
   private volatile KubernetesClient client;
-  private volatile EtcdLockBackend backend;
+  private volatile GlobalLockBackend backend;
   private volatile ElectionController controller;
 
-  ControllerNode(String clusterName, Cluster cluster, EtcdCluster etcd, Timings timings) {
+  ControllerNode(String clusterName, Cluster cluster, LockStore store, Timings timings) {
     this.clusterName = clusterName;
     this.cluster = cluster;
+    this.store = store;
     this.timings = timings;
     this.apiProxy = TcpProxy.start(clusterName + "-controller->api", cluster.apiServer().getHost(),
         cluster.apiServer().getPort());
-    for (int i = 0; i < etcd.endpoints().size(); i++) {
-      URI member = URI.create(etcd.endpoints().get(i));
-      etcdProxies.add(TcpProxy.start(clusterName + "-controller->etcd" + i, member.getHost(), member.getPort()));
+    List<InetSocketAddress> targets = store.targets();
+    for (int i = 0; i < targets.size(); i++) {
+      InetSocketAddress t = targets.get(i);
+      etcdProxies.add(TcpProxy.start(clusterName + "-controller->" + store.kind() + i, t.getHostString(),
+          t.getPort()));
     }
   }
 
@@ -59,8 +63,16 @@ public final class ControllerNode implements AutoCloseable {
     return apiProxy;
   }
 
-  /** The controller's links to the etcd members, one proxy per member. */
+  /**
+   * The controller's links to the lock store: one proxy per etcd member, or the one proxy in front of the
+   * PostgreSQL / ZooKeeper / dynalite server or the hub's API server. Same as {@link #storeLinks()}.
+   */
   public List<TcpProxy> etcdLinks() {
+    return etcdProxies;
+  }
+
+  /** The controller's links to the lock store (one proxy per store address). */
+  public List<TcpProxy> storeLinks() {
     return etcdProxies;
   }
 
@@ -96,16 +108,18 @@ public final class ControllerNode implements AutoCloseable {
     if (controller != null) {
       return;
     }
-    List<String> endpoints = etcdProxies.stream().map(p -> p.uri("http").toString()).toList();
     client = cluster.newClient(apiProxy.uri(cluster.apiServer().getScheme()));
-    backend = EtcdLockBackend.connect(EtcdBackendConfig.builder(endpoints)
-        .ttl(timings.backendTtl())
-        .renewInterval(timings.backendRenewInterval())
-        .build(), nanoTime);
+    try {
+      backend = BackendFactory.create(store.config(clusterName, etcdProxies, timings), nanoTime);
+    } catch (RuntimeException e) {
+      client.close();
+      client = null;
+      throw e;
+    }
     ElectionController c = new ElectionController(client, backend, config(), clock, nanoTime, registry);
     c.start();
     controller = c;
-    LOG.info("controller of {} started ({})", clusterName, timings);
+    LOG.info("controller of {} started ({}, backend {})", clusterName, timings, store.kind());
   }
 
   /**

@@ -18,7 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A whole multi-cluster election on one machine: N clusters, a shared etcd, one election controller per cluster
+ * A whole multi-cluster election on one machine: N clusters, a shared lock store (etcd by default; PostgreSQL,
+ * ZooKeeper, dynalite or a hub cluster with {@link Builder#backend(String)}), one election controller per cluster
  * and K candidates per cluster, every link behind a proxy that faults can cut, every leadership change recorded
  * in one {@link History}.
  */
@@ -29,6 +30,7 @@ public final class Fleet implements AutoCloseable {
   private final Builder spec;
   private final ClusterProvider provider;
   private final EtcdCluster etcd;
+  private final LockStore store;
   private final History history;
   private final Map<String, ClusterNode> nodes = new LinkedHashMap<>();
   private final List<Consumer<CandidateNode>> listeners = new CopyOnWriteArrayList<>();
@@ -38,13 +40,20 @@ public final class Fleet implements AutoCloseable {
     this.history = spec.history != null ? spec.history : new History();
     this.provider = ClusterProvider.create(spec.clusterKind);
     EtcdCluster startedEtcd = null;
+    LockStore startedStore = null;
     try {
-      startedEtcd = spec.etcdEndpoints.isEmpty() ? EtcdProvider.start(spec.etcdMembers)
-          : EtcdProvider.external(spec.etcdEndpoints);
+      if ("etcd".equals(spec.backend)) {
+        startedEtcd = spec.etcdEndpoints.isEmpty() ? EtcdProvider.start(spec.etcdMembers)
+            : EtcdProvider.external(spec.etcdEndpoints);
+        startedStore = LockStore.etcd(startedEtcd);
+      } else {
+        startedStore = LockStore.start(spec.backend, spec.timings, provider);
+      }
       this.etcd = startedEtcd;
+      this.store = startedStore;
       for (String name : spec.clusters) {
         Cluster cluster = provider.start(name);
-        ControllerNode controller = new ControllerNode(name, cluster, etcd, spec.timings);
+        ControllerNode controller = new ControllerNode(name, cluster, store, spec.timings);
         List<CandidateNode> candidates = new ArrayList<>();
         for (int i = 1; i <= spec.candidatesPerCluster; i++) {
           candidates.add(new CandidateNode(name + "-" + i, name, cluster, spec.namespace, spec.leaseName,
@@ -55,7 +64,9 @@ public final class Fleet implements AutoCloseable {
     } catch (RuntimeException e) {
       nodes.values().forEach(ClusterNode::close);
       provider.close();
-      if (startedEtcd != null) {
+      if (startedStore != null) {
+        startedStore.close();
+      } else if (startedEtcd != null) {
         startedEtcd.close();
       }
       throw e;
@@ -86,8 +97,22 @@ public final class Fleet implements AutoCloseable {
     return history;
   }
 
+  /** The fleet's etcd; only for etcd fleets ({@link #backend()} {@code etcd}). */
   public EtcdCluster etcd() {
+    if (etcd == null) {
+      throw new IllegalStateException("this fleet's lock store is " + store.kind() + ", not etcd; see store()");
+    }
     return etcd;
+  }
+
+  /** The lock store the controllers contend in. */
+  public LockStore store() {
+    return store;
+  }
+
+  /** etcd, postgres, zookeeper, dynamodb or kubernetes. */
+  public String backend() {
+    return store.kind();
   }
 
   public Timings timings() {
@@ -146,7 +171,7 @@ public final class Fleet implements AutoCloseable {
     nodes.values().forEach(n -> n.candidates().forEach(CandidateNode::release));
     nodes.values().forEach(ClusterNode::close);
     provider.close();
-    etcd.close();
+    store.close();
     LOG.info("fleet closed");
   }
 
@@ -158,6 +183,7 @@ public final class Fleet implements AutoCloseable {
     private int candidatesPerCluster = 1;
     private Timings timings = Timings.fast();
     private String clusterKind = "embedded";
+    private String backend = "etcd";
     private String namespace = "default";
     private String leaseName = "demo";
     private History history;
@@ -205,6 +231,18 @@ public final class Fleet implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The global lock store: "etcd" (default), "postgres" (a throw-away PostgreSQL server), "zookeeper" (an
+     * in-process ZooKeeper server), "dynamodb" (the dynalite emulator) or "kubernetes" (Leases in an extra cluster
+     * named "hub" of the same kind as the others).
+     *
+     * @throws IllegalArgumentException for any other value, listing the valid ones
+     */
+    public Builder backend(String kind) {
+      this.backend = LockStore.validKind(kind);
+      return this;
+    }
+
     /** "embedded" (default), "k3s" or "auto". */
     public Builder clusterKind(String kind) {
       this.clusterKind = kind;
@@ -227,6 +265,9 @@ public final class Fleet implements AutoCloseable {
     public Fleet build() {
       if (clusters.isEmpty() || candidatesPerCluster < 0 || etcdMembers < 1) {
         throw new IllegalArgumentException("a fleet needs at least one cluster and one etcd member");
+      }
+      if (clusters.contains(LockStore.HUB) && "kubernetes".equals(backend)) {
+        throw new IllegalArgumentException("cluster name '" + LockStore.HUB + "' is taken by the hub cluster");
       }
       return new Fleet(this);
     }
