@@ -380,7 +380,15 @@ public final class EtcdLockBackend implements GlobalLockBackend {
     try {
       LeaseKeepAliveResponse r = call(client.getLeaseClient().keepAliveOnce(lease), "renew session lease");
       synchronized (sessionLock) {
-        if (leaseId == lease) {
+        if (leaseId == lease && nanoTime.getAsLong() - heldUntil >= 0) {
+          // heldUntil ran out before this renewal was answered (it may have been sent earlier and delivered late,
+          // e.g. retried after a partition healed): every lease worker has already seen its keys as lost and gone
+          // back to contending. Resurrecting the lease would keep those keys alive under a session
+          // that no longer counts them as its own (nobody could ever acquire them again), so give it up: the next
+          // ensureSession() revokes it, which frees the keys at once, and grants a new one.
+          markLost("heldUntil ran out before the renewal was answered; its keys were already given up");
+          changed = true;
+        } else if (leaseId == lease) {
           long until = send + Math.min(ttlNanos, r.getTTL() * 1_000_000_000L);
           if (until - heldUntil > 0) {
             heldUntil = until;

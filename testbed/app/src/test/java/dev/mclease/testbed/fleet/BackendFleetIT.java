@@ -25,7 +25,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BackendFleetIT {
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"postgres", "zookeeper", "dynamodb", "kubernetes"})
+  // zookeeper is quarantined (see docs/backends.md): it still runs in ./mcl demo --backend zookeeper
+  @ValueSource(strings = {"postgres", "dynamodb", "kubernetes"})
   void liveElectionOnEveryStore(String backend) throws Exception {
     switch (backend) {
       case "postgres" -> assumeTrue(PostgresProvider.available(), PostgresProvider.INSTALL_HINT);

@@ -42,7 +42,7 @@ class FaultCatalogueIT {
     faults.add(f -> Fault.skewControllerClock(f.cluster(leader(f).clusterName()), Duration.ofMinutes(-10)));
     faults.add(f -> Fault.driftCandidateClock(leader(f), 1.05));
     faults.add(f -> Fault.stopEtcdMembers(f, List.of(0)));
-    runAll(Fleet.builder().clusters("east", "west", "south").candidatesPerCluster(2), faults, "catalogue-1-member");
+    runAll(Fleet.builder().clusters("east", "west", "south").candidatesPerCluster(2), faults, "catalogue-1-member", true);
   }
 
   @Test
@@ -51,15 +51,17 @@ class FaultCatalogueIT {
     faults.add(f -> Fault.killEtcdMember(f, 0));
     faults.add(f -> Fault.stopEtcdMembers(f, List.of(1)));
     faults.add(f -> Fault.stopEtcdMembers(f, List.of(0, 2)));   // quorum loss
+    // a member fault or a short quorum loss need not move leadership (the leader's etcd lease may outlive it)
     runAll(Fleet.builder().clusters("east", "west").candidatesPerCluster(1).etcdMembers(3), faults,
-        "catalogue-3-members");
+        "catalogue-3-members", false);
   }
 
   private static CandidateNode leader(Fleet f) {
     return f.leader().orElseThrow(() -> new AssertionError("no single leader to aim the fault at"));
   }
 
-  private void runAll(Fleet.Builder builder, List<Function<Fleet, Fault>> faults, String name) throws Exception {
+  private void runAll(Fleet.Builder builder, List<Function<Fleet, Fault>> faults, String name, boolean mustMove)
+      throws Exception {
     try (Fleet fleet = builder.timings(Timings.fast()).build().start();
         FaultInjector injector = new FaultInjector(fleet.history())) {
       Timings t = fleet.timings();
@@ -82,8 +84,10 @@ class FaultCatalogueIT {
       assertThat(verdict.violations()).as(verdict.summary()).isEmpty();
       assertThat(fleet.history().events().stream().filter(e -> e.type() == HistoryEvent.Type.FAULT_START))
           .hasSize(faults.size());
-      assertThat(fleet.history().events().stream().filter(e -> e.type() == HistoryEvent.Type.START).count())
-          .as("leadership moved at least once under these faults").isGreaterThan(1);
+      if (mustMove) {
+        assertThat(fleet.history().events().stream().filter(e -> e.type() == HistoryEvent.Type.START).count())
+            .as("leadership moved at least once under these faults").isGreaterThan(1);
+      }
     }
   }
 }
