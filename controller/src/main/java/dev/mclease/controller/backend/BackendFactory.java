@@ -37,11 +37,6 @@ public final class BackendFactory {
    * @throws IllegalArgumentException when the configuration cannot work (the message says what to change)
    */
   public static GlobalLockBackend create(BackendConfig cfg, LongSupplier nanoTime) {
-    if (cfg.kind() == BackendConfig.Kind.ZOOKEEPER) {
-      org.slf4j.LoggerFactory.getLogger(BackendFactory.class).warn("the ZooKeeper backend is quarantined: its "
-          + "conformance suite intermittently recorded an overlap of two holders; do not rely on it in production "
-          + "(docs/backends.md)");
-    }
     return switch (cfg.kind()) {
       case ETCD -> EtcdLockBackend.connect(EtcdBackendConfig.builder(cfg.etcdEndpoints()).ttl(cfg.ttl())
           .renewInterval(cfg.renewInterval()).keyPrefix(cfg.keyPrefix())

@@ -123,9 +123,21 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
 
   @Override
   public AcquireResult acquire(String key, LockValue value) throws BackendException {
-    synchronized (keyLocks.computeIfAbsent(key, k -> new Object())) {
+    synchronized (keyLock(key)) {
       return acquireLocked(key, value);
     }
+  }
+
+  /**
+   * Every delete of this session's node at {@code key} (release, replace, stale cleanup) and every read that decides
+   * one happens under this lock. Why: ZooKeeper can only delete by path and <em>data</em> version, and a freshly
+   * created node always has version 0, so "read node X, then delete(path, 0)" deletes whatever node sits at the path
+   * by then. That is safe only while X cannot vanish between the read and the delete. Another session cannot delete
+   * X (we delete only nodes whose {@code ephemeralOwner} is our session, and so do they), an expired session cannot
+   * delete anything, so the only remaining way is another thread of this very session, which this lock excludes.
+   */
+  private Object keyLock(String key) {
+    return keyLocks.computeIfAbsent(key, k -> new Object());
   }
 
   private AcquireResult acquireLocked(String key, LockValue value) throws BackendException {
@@ -155,13 +167,18 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
         if (stat.getEphemeralOwner() != session || (known != null && known == held.token())) {
           return new AcquireResult.HeldBy(held.value(), held.token());
         }
-        // This session's node whose create answer we never saw: adopt it for the same holder, else replace it.
-        if (held.value().holder().equals(value.holder()) && held.value().cluster().equals(value.cluster())) {
+        // This session's node whose create answer we never saw: adopt it for the same holder, else replace it. A node
+        // already reported lost (its heldUntil lapsed here) is never adopted: a lapsed acquisition is not revived.
+        Long lapsed = stale.get(key);
+        boolean isStale = lapsed != null && lapsed == held.token() && staleSession == session;
+        if (!isStale && held.value().holder().equals(value.holder())
+            && held.value().cluster().equals(value.cluster())) {
           granted.put(key, held.token());
           return new AcquireResult.Granted(held.token());
         }
         try {
           zk.delete(path, stat.getVersion());
+          stale.remove(key, held.token());
         } catch (KeeperException.NoNodeException | KeeperException.BadVersionException ignored) {
           // gone already
         } catch (KeeperException | InterruptedException e2) {
@@ -176,6 +193,12 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
 
   @Override
   public void release(String key, long token) throws BackendException {
+    synchronized (keyLock(key)) {
+      releaseLocked(key, token);
+    }
+  }
+
+  private void releaseLocked(String key, long token) throws BackendException {
     Long mine = granted.get(key);
     if (mine == null || mine != token) {
       return;
@@ -291,9 +314,6 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
       }
       confirm(zk, session, send);
     }
-    if (staleSession == session && !stale.isEmpty()) {
-      cleanStale(zk, session);
-    }
     return zk;
   }
 
@@ -334,20 +354,23 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
    * The session outlived its heldUntil here (the server heard from us later than our last answered request): its
    * nodes were already reported lost, so delete them, as etcd's backend revokes a lapsed lease.
    */
-  private synchronized void cleanStale(ZooKeeper zk, long session) {
+  private void cleanStale(ZooKeeper zk, long session) {
     for (Map.Entry<String, Long> e : Map.copyOf(stale).entrySet()) {
-      try {
-        Stat stat = zk.exists(path(e.getKey()), false);
-        if (stat != null && stat.getCzxid() == e.getValue() && stat.getEphemeralOwner() == session) {
-          zk.delete(path(e.getKey()), stat.getVersion());
-          LOG.info("{}: deleted acquisition {} whose session lapsed here but survived on the server", e.getKey(),
-              e.getValue());
+      // one key lock at a time, never nested: acquire threads hold exactly one, so no lock order can deadlock
+      synchronized (keyLock(e.getKey())) {
+        try {
+          Stat stat = zk.exists(path(e.getKey()), false);
+          if (stat != null && stat.getCzxid() == e.getValue() && stat.getEphemeralOwner() == session) {
+            zk.delete(path(e.getKey()), stat.getVersion());
+            LOG.info("{}: deleted acquisition {} whose session lapsed here but survived on the server", e.getKey(),
+                e.getValue());
+          }
+          stale.remove(e.getKey(), e.getValue());
+        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
+          stale.remove(e.getKey(), e.getValue());
+        } catch (KeeperException | InterruptedException ex) {
+          return; // next time
         }
-        stale.remove(e.getKey(), e.getValue());
-      } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
-        stale.remove(e.getKey(), e.getValue());
-      } catch (KeeperException | InterruptedException ex) {
-        return; // next time
       }
     }
   }

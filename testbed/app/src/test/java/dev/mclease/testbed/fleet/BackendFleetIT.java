@@ -25,8 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BackendFleetIT {
 
   @ParameterizedTest(name = "{0}")
-  // zookeeper is quarantined (see docs/backends.md): it still runs in ./mcl demo --backend zookeeper
-  @ValueSource(strings = {"postgres", "dynamodb", "kubernetes"})
+  @ValueSource(strings = {"postgres", "dynamodb", "zookeeper", "kubernetes"})
   void liveElectionOnEveryStore(String backend) throws Exception {
     switch (backend) {
       case "postgres" -> assumeTrue(PostgresProvider.available(), PostgresProvider.INSTALL_HINT);
