@@ -12,7 +12,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -22,15 +24,20 @@ import org.slf4j.LoggerFactory;
  * An in-process TCP proxy on loopback that can cut, slow down or one-way-drop a link, to put between a component
  * and the API server or etcd it talks to.
  *
- * <p>Two threads per connection (one per direction), at most {@value #MAX_CONNECTIONS} connections; more are
- * closed at once. Faults act on live connections and on new ones:
+ * <p>Four threads per connection (a reader and a writer per direction), at most {@value #MAX_CONNECTIONS}
+ * connections; more are closed at once. Faults act on live connections and on new ones:
  * <ul>
  *   <li>{@link #partition()}: live connections are closed; new connections are accepted and then black-holed
  *       (nothing forwarded, nothing answered), so clients wait for their own timeouts as on a real partition.</li>
  *   <li>{@link #dropUpstream()} / {@link #dropDownstream()}: bytes in one direction are read and discarded;
  *       connections stay open.</li>
- *   <li>{@link #latency(Duration)}: each chunk read is held for the one-way delay before it is written. Exact
- *       for request/response traffic; chunks streamed faster than the delay queue up behind each other.</li>
+ *   <li>{@link #latency(Duration)}: a delay line: each chunk is written the one-way delay after it was read, in
+ *       order, however fast chunks follow each other (a stream of keep-alives every 300 ms behind a 1.3 s delay
+ *       arrives every 300 ms, each 1.3 s late, as on a long link; chunks never queue up behind each other's delay).
+ *       Chunks already in flight when the delay changes keep the delay they were read with.</li>
+ *   <li>{@link #stallDownstream()}: bytes from target to client are held, not lost, and delivered in order on
+ *       {@link #heal()}: requests still reach the target on time, their answers arrive all at once, late (a stuck
+ *       middlebox buffer; the way a renewal gets answered after the client already gave up on it).</li>
  *   <li>{@link #heal()}: all of the above undone; black-holed connections are closed so clients reconnect.</li>
  * </ul>
  */
@@ -51,6 +58,8 @@ public final class TcpProxy implements AutoCloseable {
   private volatile boolean dropUpstream;
   private volatile boolean dropDownstream;
   private volatile long latencyNanos;
+  private volatile boolean stallDownstream;
+  private final Object stallGate = new Object();
 
   private TcpProxy(String name, InetSocketAddress target) throws IOException {
     this.name = name;
@@ -110,6 +119,12 @@ public final class TcpProxy implements AutoCloseable {
     LOG.info("TCP proxy {}: dropping target->client bytes", name);
   }
 
+  /** Holds bytes from target to client (answers) until {@link #heal()}, which delivers them in order. */
+  public void stallDownstream() {
+    stallDownstream = true;
+    LOG.info("TCP proxy {}: holding target->client bytes", name);
+  }
+
   /** Holds every chunk for {@code oneWay} in each direction; {@link Duration#ZERO} removes the delay. */
   public void latency(Duration oneWay) {
     if (oneWay.isNegative()) {
@@ -125,6 +140,10 @@ public final class TcpProxy implements AutoCloseable {
     dropUpstream = false;
     dropDownstream = false;
     latencyNanos = 0;
+    synchronized (stallGate) {
+      stallDownstream = false;
+      stallGate.notifyAll();
+    }
     for (Socket s : List.copyOf(blackHoled)) {
       closeQuietly(s);
     }
@@ -213,8 +232,12 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     private void pump(Socket from, Socket to, boolean up) {
+      BlockingQueue<Chunk> line = new LinkedBlockingQueue<>();
+      Thread writer = new Thread(() -> deliver(line, to, up), Thread.currentThread().getName() + "-write");
+      writer.setDaemon(true);
+      writer.start();
       byte[] buf = new byte[BUFFER];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+      try (InputStream in = from.getInputStream()) {
         int n;
         while ((n = in.read(buf)) >= 0) {
           if (partitioned) {
@@ -223,12 +246,39 @@ public final class TcpProxy implements AutoCloseable {
           if (up ? dropUpstream : dropDownstream) {
             continue;
           }
-          long delay = latencyNanos;
-          if (delay > 0) {
-            // The delay is the fault being injected, not a wait for a condition.
-            TimeUnit.NANOSECONDS.sleep(delay);
+          line.add(new Chunk(System.nanoTime() + latencyNanos, java.util.Arrays.copyOf(buf, n)));
+        }
+      } catch (IOException e) {
+        LOG.trace("TCP proxy {}: connection ended", name, e);
+      } finally {
+        line.add(Chunk.END);
+      }
+    }
+
+    /** Writes each chunk at its due time, in order; the end marker (or a partition) closes the link. */
+    private void deliver(BlockingQueue<Chunk> line, Socket to, boolean up) {
+      try (OutputStream out = to.getOutputStream()) {
+        while (true) {
+          Chunk c = line.take();
+          if (c == Chunk.END || partitioned) {
+            break;
           }
-          out.write(buf, 0, n);
+          if (!up) {
+            synchronized (stallGate) {
+              while (stallDownstream && !partitioned && !done.get()) {
+                stallGate.wait(); // until heal(): the stall is the fault being injected
+              }
+            }
+          }
+          long wait = c.dueNanos() - System.nanoTime();
+          if (wait > 0) {
+            // The delay is the fault being injected, not a wait for a condition.
+            TimeUnit.NANOSECONDS.sleep(wait);
+          }
+          if (partitioned) {
+            break;
+          }
+          out.write(c.bytes());
           out.flush();
         }
       } catch (IOException e) {
@@ -245,8 +295,16 @@ public final class TcpProxy implements AutoCloseable {
         closeQuietly(client);
         closeQuietly(upstream);
         links.remove(this);
+        synchronized (stallGate) {
+          stallGate.notifyAll(); // a writer held by a stall ends with its link
+        }
       }
     }
+  }
+
+  /** Bytes read at one instant, due for writing at {@code dueNanos}. */
+  private record Chunk(long dueNanos, byte[] bytes) {
+    static final Chunk END = new Chunk(0, new byte[0]);
   }
 
   private static void closeQuietly(AutoCloseable c) {

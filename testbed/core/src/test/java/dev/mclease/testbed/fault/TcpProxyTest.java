@@ -100,6 +100,33 @@ class TcpProxyTest {
   }
 
   @Test
+  void latencyIsADelayLineNotAQueue() throws Exception {
+    proxy.latency(Duration.ofMillis(400));
+    try (Socket s = connect()) {
+      s.setSoTimeout(5_000);
+      OutputStream out = s.getOutputStream();
+      long t0 = System.nanoTime();
+      // ten chunks 50 ms apart: a queue that held each for the delay in turn would need 10 x 800 ms
+      for (int i = 0; i < 10; i++) {
+        out.write('a' + i);
+        out.flush();
+        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+      }
+      byte[] got = new byte[10];
+      int read = 0;
+      while (read < 10) {
+        int n = s.getInputStream().read(got, read, 10 - read);
+        assertThat(n).isPositive();
+        read += n;
+      }
+      Duration took = Duration.ofNanos(System.nanoTime() - t0);
+      assertThat(new String(got, StandardCharsets.US_ASCII)).isEqualTo("abcdefghij");
+      assertThat(took).as("last chunk sent at ~450 ms, back one round trip (800 ms) later")
+          .isBetween(Duration.ofMillis(1_200), Duration.ofMillis(3_000));
+    }
+  }
+
+  @Test
   void dropUpstreamLosesRequestsSilently() throws IOException {
     try (Socket s = connect()) {
       proxy.dropUpstream();
@@ -122,6 +149,28 @@ class TcpProxyTest {
       proxy.heal();
       s.setSoTimeout(2_000);
       assertThat(roundTrip(s, "back")).isEqualTo("back");
+    }
+  }
+
+  @Test
+  void stallDownstreamHoldsAnswersAndDeliversThemInOrderOnHeal() throws IOException {
+    try (Socket s = connect()) {
+      proxy.stallDownstream();
+      s.setSoTimeout(300);
+      s.getOutputStream().write("held".getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      assertThatThrownBy(() -> s.getInputStream().read()).isInstanceOf(SocketTimeoutException.class);
+      await().atMost(Duration.ofSeconds(2)).until(() -> echo.bytesReceived() == 4);
+      s.getOutputStream().write("late".getBytes(StandardCharsets.UTF_8));
+      await().atMost(Duration.ofSeconds(2)).until(() -> echo.bytesReceived() == 8);
+      proxy.heal();
+      s.setSoTimeout(2_000);
+      byte[] got = new byte[8];
+      int read = 0;
+      while (read < 8) {
+        read += s.getInputStream().read(got, read, 8 - read);
+      }
+      assertThat(new String(got, StandardCharsets.UTF_8)).isEqualTo("heldlate");
     }
   }
 
