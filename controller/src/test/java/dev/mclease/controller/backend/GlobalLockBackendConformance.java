@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.mclease.testbed.fault.TcpProxy;
 import dev.mclease.testbed.history.History;
 import dev.mclease.testbed.history.HistoryChecker;
+import dev.mclease.testbed.time.SkewableNanoTime;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,9 +69,12 @@ public abstract class GlobalLockBackendConformance {
   /** Where the server(s) listen (the test may put proxies in front of them). */
   protected abstract List<InetSocketAddress> serverAddresses();
 
-  /** A new session with TTL {@code ttl} and renewal every {@code renew}, reaching the store at {@code addresses}. */
+  /**
+   * A new session with TTL {@code ttl} and renewal every {@code renew}, reaching the store at {@code addresses}, whose
+   * heldUntil is judged on {@code nanoTime}.
+   */
   protected abstract GlobalLockBackend connect(List<InetSocketAddress> addresses, String scope, Duration ttl,
-      Duration renew) throws Exception;
+      Duration renew, LongSupplier nanoTime) throws Exception;
 
   /** Makes {@code key} (in {@code scope}) hold the unparseable value {@code raw}, bypassing the backend. */
   protected abstract void writeMalformed(String scope, String key, String raw) throws Exception;
@@ -109,7 +114,7 @@ public abstract class GlobalLockBackendConformance {
 
   /** A session straight to the server, closed after the test. */
   protected GlobalLockBackend session() throws Exception {
-    return track(connect(serverAddresses(), scope, TTL, RENEW));
+    return track(connect(serverAddresses(), scope, TTL, RENEW, System::nanoTime));
   }
 
   /** A session through its own proxies, for outages; {@code proxiesOut} receives them. */
@@ -121,7 +126,7 @@ public abstract class GlobalLockBackendConformance {
       proxiesOut.add(p);
       via.add(new InetSocketAddress("127.0.0.1", p.port()));
     }
-    return track(connect(via, scope, TTL, RENEW));
+    return track(connect(via, scope, TTL, RENEW, System::nanoTime));
   }
 
   private GlobalLockBackend track(GlobalLockBackend b) {
@@ -365,6 +370,65 @@ public abstract class GlobalLockBackendConformance {
     assertThat(t2).as("a new acquisition after the outage").isGreaterThan(t1);
     await().atMost(TTL).until(() -> east.health().reachable());
     assertThat(lapsed(east)).isFalse();
+  }
+
+  @Test
+  void renewalsAnsweredOnlyAfterHeldUntilNeverReviveWhatLapsed() throws Exception {
+    // Requests reach the store on time (it keeps the session alive), their answers are held and then delivered all
+    // at once: the renewals in flight are answered after heldUntil lapsed here.
+    lapseWhileTheStoreKeepsTheSessionThenHeal("answers held", TcpProxy::stallDownstream);
+  }
+
+  @Test
+  void aLinkSoLongThatAnswersComeAfterHeldUntilNeverRevivesWhatLapsed() throws Exception {
+    // Every request still reaches the store 0.65·G after it was sent, so the store keeps the session alive
+    // (0.65·G + K < G), but every answer comes back 1.3·G after its request.
+    Duration oneWay = TTL.multipliedBy(13).dividedBy(20);
+    lapseWhileTheStoreKeepsTheSessionThenHeal("one-way latency " + oneWay.toMillis() + " ms", p -> p.latency(oneWay));
+  }
+
+  @Test
+  void aProcessPausedLongerThanGNeverRevivesWhatLapsedWhenItResumes() throws Exception {
+    // The holder's monotonic clock jumps 3·G at once, as the process sees it after a pause (GC, SIGSTOP, a frozen
+    // VM) that the store never noticed: the renewal right after the jump is answered after heldUntil.
+    SkewableNanoTime paused = SkewableNanoTime.system();
+    GlobalLockBackend east = track(connect(serverAddresses(), scope, TTL, RENEW, paused));
+    GlobalLockBackend west = session();
+    long t1 = granted(east.acquire("ns/a", value("pod-e", "east")));
+    paused.advance(TTL.multipliedBy(3));
+    assertThat(east.heldUntilNanos() - paused.getAsLong()).as("lapsed at once").isNegative();
+
+    long t2 = acquireWithin(west, "ns/a", value("pod-w", "west"), TTL.multipliedBy(4));
+    assertThat(t2).as("a new acquisition, not the lapsed one").isGreaterThan(t1);
+    await().atMost(TTL.multipliedBy(2)).ignoreExceptions().untilAsserted(() ->
+        assertThat(east.acquire("ns/a", value("pod-e", "east"))).isEqualTo(
+            new AcquireResult.HeldBy(value("pod-w", "west"), t2)));
+  }
+
+  /**
+   * The holder's heldUntil lapses here while the store still holds its key; then the link heals and late answers
+   * arrive. The holder was told it lost the key and its candidate stopped leading: a late answer must not hand the
+   * key back to it (nobody would lead, yet nobody could acquire), so the key is freed for others.
+   */
+  private void lapseWhileTheStoreKeepsTheSessionThenHeal(String fault, java.util.function.Consumer<TcpProxy> inject)
+      throws Exception {
+    List<TcpProxy> link = new ArrayList<>();
+    GlobalLockBackend east = proxiedSession(link);
+    GlobalLockBackend west = session();
+    long t1 = granted(east.acquire("ns/a", value("pod-e", "east")));
+
+    link.forEach(inject);
+    long cut = System.nanoTime();
+    await().atMost(TTL.multipliedBy(3)).until(() -> lapsed(east));
+    LOG.info("{}: heldUntil lapsed {} ms after the fault ({})", getClass().getSimpleName(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cut), fault);
+    link.forEach(TcpProxy::heal);
+
+    long t2 = acquireWithin(west, "ns/a", value("pod-w", "west"), TTL.multipliedBy(4));
+    assertThat(t2).as("a new acquisition, not the lapsed one").isGreaterThan(t1);
+    await().atMost(TTL.multipliedBy(2)).ignoreExceptions().untilAsserted(() ->
+        assertThat(east.acquire("ns/a", value("pod-e", "east"))).isEqualTo(
+            new AcquireResult.HeldBy(value("pod-w", "west"), t2)));
   }
 
   @Test

@@ -357,7 +357,13 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
           .expressionAttributeValues(Map.of(":one", num(1), ":false", AttributeValue.builder().bool(false)
               .build()))));
       synchronized (sessionLock) {
-        if (id.equals(sessionId)) {
+        if (id.equals(sessionId) && nanoTime.getAsLong() - heldUntil >= 0) {
+          // Answered only after heldUntil ran out: the workers have already given this session's keys up. Taking
+          // the bump would keep them held for holders that stopped leading (nobody else could ever take them), so
+          // give the session up instead; the next tick marks it dead, which frees its keys at once.
+          markLost("heldUntil ran out before the bump was answered; its keys were already given up");
+          changed = true;
+        } else if (id.equals(sessionId)) {
           heldUntil = Math.max(heldUntil, send + ttlNanos);
           if (!health.reachable()) {
             health = BackendHealth.ok();

@@ -369,7 +369,13 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
           .withRenewTime(ZonedDateTime.now(ZoneOffset.UTC)).endSpec().build();
       Lease updated = client.leases().inNamespace(namespace).resource(s).update();
       synchronized (sessionLock) {
-        if (id.equals(sessionId)) {
+        if (id.equals(sessionId) && nanoTime.getAsLong() - heldUntil >= 0) {
+          // Answered only after heldUntil ran out: the workers have already given this session's keys up. Taking
+          // the renewal would keep them held for holders that stopped leading (nobody else could ever take them),
+          // so give the session up instead; the next tick deletes its Lease, which frees its keys at once.
+          markLost("heldUntil ran out before the renewal was answered; its keys were already given up");
+          changed = true;
+        } else if (id.equals(sessionId)) {
           sessionRv = updated.getMetadata().getResourceVersion();
           heldUntil = Math.max(heldUntil, send + ttlNanos);
           if (!health.reachable()) {
@@ -382,7 +388,9 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
       synchronized (sessionLock) {
         if (id.equals(sessionId)) {
           if (e.getCode() == 409 || e.getCode() == 404) {
-            if (!adoptOwnWrite(id)) {
+            if (nanoTime.getAsLong() - heldUntil >= 0) {
+              markLost("heldUntil ran out before a renewal got through (HTTP " + e.getCode() + ")");
+            } else if (!adoptOwnWrite(id)) {
               markLost("the session Lease was marked dead or deleted (HTTP " + e.getCode() + ")");
               staleSession = null;
             }

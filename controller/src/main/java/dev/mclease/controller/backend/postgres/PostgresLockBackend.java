@@ -76,6 +76,8 @@ public final class PostgresLockBackend implements GlobalLockBackend {
   private Connection renewals;
   private volatile String sessionId;
   private volatile long heldUntil = Long.MIN_VALUE;
+  /** A session given up here that the database may still count alive: deleted by the next session start. */
+  private volatile String staleSession;
   private volatile BackendHealth health = BackendHealth.unreachable("no session yet");
   private volatile boolean closed;
   private volatile boolean suspended;
@@ -237,18 +239,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
       granted.clear();
     }
     if (s != null) {
-      request("release all", c -> {
-        try (PreparedStatement ps = c.prepareStatement("WITH d AS (DELETE FROM " + table + "_locks WHERE session_id = ?"
-            + " RETURNING key) SELECT count(pg_notify('" + table + "', d.key)) FROM d")) {
-          ps.setString(1, s);
-          ps.executeQuery().close();
-        }
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + "_sessions WHERE id = ?")) {
-          ps.setString(1, s);
-          ps.executeUpdate();
-        }
-        return null;
-      });
+      endSession(s);
     }
     fireSessionChange();
   }
@@ -268,6 +259,22 @@ public final class PostgresLockBackend implements GlobalLockBackend {
 
   // ---------------------------------------------------------------------------------------------- session
 
+  /** Deletes session {@code s} and every lock it holds, notifying their watchers: all its keys are free at once. */
+  private void endSession(String s) throws BackendException {
+    request("end session " + s, c -> {
+      try (PreparedStatement ps = c.prepareStatement("WITH d AS (DELETE FROM " + table + "_locks WHERE session_id = ?"
+          + " RETURNING key) SELECT count(pg_notify('" + table + "', d.key)) FROM d")) {
+        ps.setString(1, s);
+        ps.executeQuery().close();
+      }
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + "_sessions WHERE id = ?")) {
+        ps.setString(1, s);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
   private String ensureSession() throws BackendException {
     synchronized (sessionLock) {
       if (sessionId != null && heldUntil - nanoTime.getAsLong() > 0) {
@@ -275,6 +282,11 @@ public final class PostgresLockBackend implements GlobalLockBackend {
       }
       if (sessionId != null) {
         markLost("no successful renewal before the session's TTL ran out");
+      }
+      String stale = staleSession;
+      if (stale != null) {
+        endSession(stale); // the database may still count it alive: free its keys now rather than after G
+        staleSession = null;
       }
       String id = UUID.randomUUID().toString();
       long send = nanoTime.getAsLong();
@@ -371,14 +383,22 @@ public final class PostgresLockBackend implements GlobalLockBackend {
         if (id.equals(sessionId)) {
           if (n == 0) {
             markLost("the database says the session expired");
+            staleSession = null;
+            changed = true;
+          } else if (nanoTime.getAsLong() - heldUntil >= 0) {
+            // Answered only after heldUntil ran out: the workers have already given this session's keys up. Taking
+            // the renewal would keep them held for holders that stopped leading (nobody else could take them before
+            // the database expires the session), so give it up; the next tick deletes it, freeing its keys at once.
+            markLost("heldUntil ran out before the renewal was answered; its keys were already given up");
+            changed = true;
           } else {
             heldUntil = Math.max(heldUntil, send + ttlNanos);
             if (!health.reachable()) {
               health = BackendHealth.ok();
+              changed = true;
               LOG.info("PostgreSQL session {} renewed again", id);
             }
           }
-          changed = n == 0 || !health.reachable();
         }
       }
     } catch (SQLException e) {
@@ -404,6 +424,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
   private void markLost(String why) {
     LOG.warn("PostgreSQL session {} lost: {}; every key it held must be considered released", sessionId, why);
     granted.clear();
+    staleSession = sessionId;
     sessionId = null;
     heldUntil = Long.MIN_VALUE;
     health = BackendHealth.unreachable("session lost: " + why);

@@ -13,6 +13,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -48,16 +49,16 @@ class DynamoDbConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected GlobalLockBackend connect(List<InetSocketAddress> addresses, String scope, Duration ttl,
-      Duration renew) {
+      Duration renew, LongSupplier nanoTime) {
     InetSocketAddress a = addresses.get(0);
     return BackendFactory.create(BackendConfig.builder(BackendConfig.Kind.DYNAMODB).ttl(ttl).renewInterval(renew)
         .dynamoDb("http://" + a.getHostString() + ":" + a.getPort(), "us-east-1", scope, true, true)
-        .build(), System::nanoTime);
+        .build(), nanoTime);
   }
 
   @Override
   protected void writeMalformed(String scope, String key, String raw) throws Exception {
-    try (GlobalLockBackend tables = connect(serverAddresses(), scope, TTL, RENEW)) {
+    try (GlobalLockBackend tables = connect(serverAddresses(), scope, TTL, RENEW, System::nanoTime)) {
       tables.acquire("ns/setup", value("setup", "setup")); // creates the table
     }
     try (DynamoDbClient db = BackendFactory.dynamoClient(BackendConfig.builder(BackendConfig.Kind.DYNAMODB)

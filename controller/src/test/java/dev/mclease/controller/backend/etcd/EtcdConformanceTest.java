@@ -11,6 +11,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.concurrent.TimeUnit;
 
 /** The conformance suite against a real etcd 3.4 (the Debian binary, one member on loopback). */
@@ -43,10 +44,10 @@ class EtcdConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected GlobalLockBackend connect(List<InetSocketAddress> addresses, String scope, Duration ttl,
-      Duration renew) {
+      Duration renew, LongSupplier nanoTime) {
     List<String> endpoints = addresses.stream().map(a -> "http://" + a.getHostString() + ":" + a.getPort()).toList();
     return EtcdLockBackend.connect(EtcdBackendConfig.builder(endpoints).ttl(ttl).renewInterval(renew)
-        .keyPrefix("/" + scope).build(), System::nanoTime);
+        .keyPrefix("/" + scope).build(), nanoTime);
   }
 
   @Override

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /** The conformance suite against an embedded hub cluster (the testbed's Kubernetes-API-compatible server). */
 class KubernetesLeaseConformanceTest extends GlobalLockBackendConformance {
@@ -41,7 +42,7 @@ class KubernetesLeaseConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected GlobalLockBackend connect(List<InetSocketAddress> addresses, String scope, Duration ttl,
-      Duration renew) {
+      Duration renew, LongSupplier nanoTime) {
     InetSocketAddress a = addresses.get(0);
     Config config = new ConfigBuilder(Config.empty())
         .withMasterUrl("http://" + a.getHostString() + ":" + a.getPort())
@@ -52,7 +53,7 @@ class KubernetesLeaseConformanceTest extends GlobalLockBackendConformance {
         .withRequestRetryBackoffLimit(0)
         .build();
     KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
-    return KubernetesLeaseBackend.start(client, true, "default", scope, ttl, renew, System::nanoTime);
+    return KubernetesLeaseBackend.start(client, true, "default", scope, ttl, renew, nanoTime);
   }
 
   @Override

@@ -14,6 +14,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /** The conformance suite against a real PostgreSQL server (Debian's package), started on a free loopback port. */
 class PostgresConformanceTest extends GlobalLockBackendConformance {
@@ -41,16 +42,16 @@ class PostgresConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected GlobalLockBackend connect(List<InetSocketAddress> addresses, String scope, Duration ttl,
-      Duration renew) {
+      Duration renew, LongSupplier nanoTime) {
     InetSocketAddress a = addresses.get(0);
     return BackendFactory.create(BackendConfig.builder(BackendConfig.Kind.POSTGRES).ttl(ttl).renewInterval(renew)
         .postgres("jdbc:postgresql://" + a.getHostString() + ":" + a.getPort() + "/postgres", "postgres", "", scope)
-        .build(), System::nanoTime);
+        .build(), nanoTime);
   }
 
   @Override
   protected void writeMalformed(String scope, String key, String raw) throws Exception {
-    try (GlobalLockBackend tables = connect(serverAddresses(), scope, TTL, RENEW)) {
+    try (GlobalLockBackend tables = connect(serverAddresses(), scope, TTL, RENEW, System::nanoTime)) {
       tables.acquire("ns/setup", value("setup", "setup")); // creates the tables
     }
     try (Connection c = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -43,15 +44,16 @@ class ZooKeeperConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected GlobalLockBackend connect(List<InetSocketAddress> addresses, String scope, Duration ttl,
-      Duration renew) {
-    return connectTo(addresses, scope, ttl, renew);
+      Duration renew, LongSupplier nanoTime) {
+    return connectTo(addresses, scope, ttl, renew, nanoTime);
   }
 
-  static GlobalLockBackend connectTo(List<InetSocketAddress> addresses, String scope, Duration ttl, Duration renew) {
+  static GlobalLockBackend connectTo(List<InetSocketAddress> addresses, String scope, Duration ttl, Duration renew,
+      LongSupplier nanoTime) {
     String connect = addresses.stream().map(a -> a.getHostString() + ":" + a.getPort())
         .collect(Collectors.joining(","));
     return BackendFactory.create(BackendConfig.builder(BackendConfig.Kind.ZOOKEEPER).ttl(ttl).renewInterval(renew)
-        .zookeeper(connect).keyPrefix("/" + scope).build(), System::nanoTime);
+        .zookeeper(connect).keyPrefix("/" + scope).build(), nanoTime);
   }
 
   @Override

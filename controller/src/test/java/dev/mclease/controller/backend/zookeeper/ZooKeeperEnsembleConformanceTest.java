@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 
@@ -38,8 +39,8 @@ class ZooKeeperEnsembleConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected GlobalLockBackend connect(List<InetSocketAddress> addresses, String scope, Duration ttl,
-      Duration renew) {
-    return ZooKeeperConformanceTest.connectTo(addresses, scope, ttl, renew);
+      Duration renew, LongSupplier nanoTime) {
+    return ZooKeeperConformanceTest.connectTo(addresses, scope, ttl, renew, nanoTime);
   }
 
   @Override
