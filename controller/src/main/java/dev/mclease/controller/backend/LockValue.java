@@ -38,6 +38,22 @@ public record LockValue(String holder, String cluster, Instant acquiredAt) {
    * @throws IllegalArgumentException when it is not exactly the protocol's JSON object with three strings
    */
   public static LockValue fromJson(String json) {
+    return parse(json);
+  }
+
+  /**
+   * Parses a stored value for a watch event: {@code null} when it is malformed (acquire and current report it,
+   * events only say the key is held).
+   */
+  public static LockValue parseOrNull(String json) {
+    try {
+      return parse(json);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static LockValue parse(String json) {
     JsonNode node;
     try {
       node = JSON.readTree(json);

@@ -3,6 +3,7 @@ package dev.mclease.controller.backend.dynamodb;
 import dev.mclease.controller.backend.AcquireResult;
 import dev.mclease.controller.backend.BackendException;
 import dev.mclease.controller.backend.BackendHealth;
+import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
 import dev.mclease.controller.backend.LockEvent;
@@ -10,12 +11,10 @@ import dev.mclease.controller.backend.LockValue;
 import dev.mclease.controller.backend.MalformedValueException;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -66,9 +65,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
   private final long ttlNanos;
   private final LongSupplier nanoTime;
   private final ScheduledExecutorService timer;
-  private final Map<String, List<Consumer<LockEvent>>> watchers = new ConcurrentHashMap<>();
-  private final Map<String, Long> watchedState = new ConcurrentHashMap<>();
-  private final List<Runnable> sessionListeners = new CopyOnWriteArrayList<>();
+  private final BackendListeners listeners = new BackendListeners(LOG);
   private final Map<String, Long> granted = new ConcurrentHashMap<>();
   private final Map<String, Object> keyLocks = new ConcurrentHashMap<>();
   /** Other sessions: version seen and the monotonic instant it was first seen. */
@@ -209,13 +206,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
 
   @Override
   public AutoCloseable watch(String key, Consumer<LockEvent> listener) {
-    watchers.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(listener);
-    return () -> {
-      List<Consumer<LockEvent>> l = watchers.get(key);
-      if (l != null) {
-        l.remove(listener);
-      }
-    };
+    return listeners.watch(key, listener);
   }
 
   @Override
@@ -230,8 +221,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
 
   @Override
   public AutoCloseable onSessionChange(Runnable listener) {
-    sessionListeners.add(listener);
-    return () -> sessionListeners.remove(listener);
+    return listeners.onSessionChange(listener);
   }
 
   @Override
@@ -247,7 +237,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
     if (s != null) {
       markDead(s); // every key of the session is free at once
     }
-    fireSessionChange();
+    listeners.fireSessionChange();
   }
 
   @Override
@@ -283,7 +273,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
       health = BackendHealth.ok();
       LOG.info("DynamoDB session {} created in table {}, G = {}", id, table, ttl);
     }
-    fireSessionChange();
+    listeners.fireSessionChange();
     return sessionId;
   }
 
@@ -343,7 +333,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
           boolean changed = health.reachable();
           health = BackendHealth.unreachable(e.getMessage());
           if (changed) {
-            fireSessionChange();
+            listeners.fireSessionChange();
           }
         }
       }
@@ -391,7 +381,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
       }
     }
     if (changed) {
-      fireSessionChange();
+      listeners.fireSessionChange();
     }
   }
 
@@ -453,66 +443,27 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
         .attributes().get("n").n());
   }
 
-  private void fireSessionChange() {
-    for (Runnable l : sessionListeners) {
-      try {
-        l.run();
-      } catch (RuntimeException e) {
-        LOG.error("session listener failed", e);
-      }
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------- watch
 
   private void pollAll() {
-    for (String key : watchers.keySet()) {
+    for (String key : listeners.watchedKeys()) {
       if (closed) {
         return;
       }
-      List<Consumer<LockEvent>> list = watchers.get(key);
-      if (list == null || list.isEmpty()) {
-        continue;
-      }
-      LockEvent event = null;
       try {
-        long before = watchedState.getOrDefault(key, -1L);
         Map<String, AttributeValue> item = get("lock#" + key);
         String s = item == null ? "" : s(item, "session");
-        long now = 0;
-        LockValue holder = null;
         if (!s.isEmpty() && (s.equals(sessionId) || !sessionDead(s))) {
-          now = n(item, "token");
-          try {
-            holder = LockValue.fromJson(s(item, "value"));
-          } catch (IllegalArgumentException e) {
-            holder = null;
-          }
-        }
-        watchedState.put(key, now);
-        if (before != now) {
-          if (now != 0) {
-            event = LockEvent.acquired(key, now, holder);
-          } else if (before > 0) {
-            event = LockEvent.released(key, before);
-          }
+          listeners.observed(key, n(item, "token"), LockValue.parseOrNull(s(item, "value")));
+        } else {
+          listeners.observed(key, 0, null);
         }
       } catch (BackendException | RuntimeException e) {
-        if (watchedState.put(key, -1L) != null) {
-          event = LockEvent.resync(key);
-        }
-      }
-      if (event != null) {
-        for (Consumer<LockEvent> l : list) {
-          try {
-            l.accept(event);
-          } catch (RuntimeException e) {
-            LOG.error("watch listener for {} failed", key, e);
-          }
-        }
+        listeners.unreadable(key);
       }
     }
   }
+
 
   // ---------------------------------------------------------------------------------------------- helpers
 

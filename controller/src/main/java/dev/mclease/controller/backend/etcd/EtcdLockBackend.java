@@ -3,6 +3,7 @@ package dev.mclease.controller.backend.etcd;
 import dev.mclease.controller.backend.AcquireResult;
 import dev.mclease.controller.backend.BackendException;
 import dev.mclease.controller.backend.BackendHealth;
+import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
 import dev.mclease.controller.backend.LockEvent;
@@ -33,7 +34,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -76,8 +76,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
   private final long timeoutMillis;
   private final ScheduledExecutorService renewer;
   private final ExecutorService dispatcher;
-  private final Map<String, List<Consumer<LockEvent>>> watchers = new ConcurrentHashMap<>();
-  private final List<Runnable> sessionListeners = new CopyOnWriteArrayList<>();
+  private final BackendListeners listeners = new BackendListeners(LOG);
   /** Acquisitions this session answered Granted for (key → token) and has not released. */
   private final Map<String, Long> granted = new ConcurrentHashMap<>();
   /** Per-key monitors serializing this session's acquisitions of a key. */
@@ -241,12 +240,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
 
   @Override
   public AutoCloseable watch(String key, Consumer<LockEvent> listener) {
-    List<Consumer<LockEvent>> list = watchers.computeIfAbsent(key, x -> new CopyOnWriteArrayList<>());
-    list.add(listener);
-    return () -> {
-      list.remove(listener);
-      watchers.computeIfPresent(key, (x, l) -> l.isEmpty() ? null : l);
-    };
+    return listeners.watch(key, listener);
   }
 
   @Override
@@ -261,8 +255,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
 
   @Override
   public AutoCloseable onSessionChange(Runnable listener) {
-    sessionListeners.add(listener);
-    return () -> sessionListeners.remove(listener);
+    return listeners.onSessionChange(listener);
   }
 
   @Override
@@ -283,7 +276,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
       }
       LOG.info("revoked etcd session lease {}: every key it held is released", Long.toHexString(lease));
     }
-    fireSessionChange();
+    listeners.fireSessionChange();
   }
 
   @Override
@@ -341,7 +334,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
       health = BackendHealth.ok();
       LOG.info("etcd session lease {} granted, TTL {}s", Long.toHexString(leaseId), grant.getTTL());
     }
-    fireSessionChange();
+    listeners.fireSessionChange();
     return leaseId;
   }
 
@@ -367,7 +360,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
         boolean changed = health.reachable() || !health.detail().equals(e.getMessage());
         health = BackendHealth.unreachable(e.getMessage());
         if (changed) {
-          fireSessionChange();
+          listeners.fireSessionChange();
         }
       }
       return;
@@ -422,7 +415,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
       }
     }
     if (changed) {
-      fireSessionChange();
+      listeners.fireSessionChange();
     }
   }
 
@@ -443,17 +436,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
         staleLeaseId = NONE; // it does not exist any more
       }
     }
-    fireSessionChange();
-  }
-
-  private void fireSessionChange() {
-    for (Runnable l : sessionListeners) {
-      try {
-        l.run();
-      } catch (RuntimeException e) {
-        LOG.error("session listener failed", e);
-      }
-    }
+    listeners.fireSessionChange();
   }
 
   // ---------------------------------------------------------------------------------------------- watch
@@ -531,27 +514,20 @@ public final class EtcdLockBackend implements GlobalLockBackend {
         old.close();
       }
       startWatch();
-      for (String key : watchers.keySet()) {
+      for (String key : listeners.watchedKeys()) {
         dispatch(LockEvent.resync(key));
       }
     }, 200, TimeUnit.MILLISECONDS);
   }
 
+  /** Events leave on one dispatcher thread, in watch order, so that gRPC's event loop never runs a listener. */
   private void dispatch(LockEvent event) {
-    List<Consumer<LockEvent>> list = watchers.get(event.key());
-    if (list == null || list.isEmpty() || closed) {
+    if (closed || !listeners.isWatched(event.key())) {
       return;
     }
-    dispatcher.execute(() -> {
-      for (Consumer<LockEvent> l : list) {
-        try {
-          l.accept(event);
-        } catch (RuntimeException e) {
-          LOG.error("watch listener for {} failed", event.key(), e);
-        }
-      }
-    });
+    dispatcher.execute(() -> listeners.dispatch(event));
   }
+
 
   // ---------------------------------------------------------------------------------------------- helpers
 

@@ -3,6 +3,7 @@ package dev.mclease.controller.backend.kubernetes;
 import dev.mclease.controller.backend.AcquireResult;
 import dev.mclease.controller.backend.BackendException;
 import dev.mclease.controller.backend.BackendHealth;
+import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
 import dev.mclease.controller.backend.LockEvent;
@@ -16,13 +17,11 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -71,10 +70,8 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
   private final long ttlNanos;
   private final LongSupplier nanoTime;
   private final ScheduledExecutorService timer;
-  private final Map<String, List<Consumer<LockEvent>>> watchers = new ConcurrentHashMap<>();
+  private final BackendListeners listeners = new BackendListeners(LOG);
   /** Last state a watch poll reported per key: token held, or 0 = free. */
-  private final Map<String, Long> watchedState = new ConcurrentHashMap<>();
-  private final List<Runnable> sessionListeners = new CopyOnWriteArrayList<>();
   private final Map<String, Long> granted = new ConcurrentHashMap<>();
   /** Per-key monitors serializing this session's acquisitions of a key. */
   private final Map<String, Object> keyLocks = new ConcurrentHashMap<>();
@@ -235,13 +232,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
 
   @Override
   public AutoCloseable watch(String key, Consumer<LockEvent> listener) {
-    watchers.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(listener);
-    return () -> {
-      List<Consumer<LockEvent>> l = watchers.get(key);
-      if (l != null) {
-        l.remove(listener);
-      }
-    };
+    return listeners.watch(key, listener);
   }
 
   @Override
@@ -256,8 +247,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
 
   @Override
   public AutoCloseable onSessionChange(Runnable listener) {
-    sessionListeners.add(listener);
-    return () -> sessionListeners.remove(listener);
+    return listeners.onSessionChange(listener);
   }
 
   @Override
@@ -278,7 +268,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
         throw failed("delete session " + s, e);
       }
     }
-    fireSessionChange();
+    listeners.fireSessionChange();
   }
 
   @Override
@@ -328,7 +318,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
       health = BackendHealth.ok();
       LOG.info("hub session Lease {}/{} created, G = {}", namespace, sessionName(id), ttl);
     }
-    fireSessionChange();
+    listeners.fireSessionChange();
     return sessionId;
   }
 
@@ -353,7 +343,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
           boolean changed = health.reachable();
           health = BackendHealth.unreachable(e.getMessage());
           if (changed) {
-            fireSessionChange();
+            listeners.fireSessionChange();
           }
         }
       }
@@ -405,7 +395,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
       }
     }
     if (changed) {
-      fireSessionChange();
+      listeners.fireSessionChange();
     }
   }
 
@@ -469,66 +459,27 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
     }
   }
 
-  private void fireSessionChange() {
-    for (Runnable l : sessionListeners) {
-      try {
-        l.run();
-      } catch (RuntimeException e) {
-        LOG.error("session listener failed", e);
-      }
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------- watch
 
   private void pollWatchedSafely() {
-    for (String key : watchers.keySet()) {
+    for (String key : listeners.watchedKeys()) {
       if (closed) {
         return;
       }
-      List<Consumer<LockEvent>> list = watchers.get(key);
-      if (list == null || list.isEmpty()) {
-        continue;
-      }
-      LockEvent event = null;
       try {
-        long before = watchedState.getOrDefault(key, -1L);
         Lease lock = get(lockName(key), "read lock " + key);
         String s = lock == null ? "" : ann(lock, SESSION);
-        long now = 0;
-        LockValue holder = null;
         if (!s.isEmpty() && (s.equals(sessionId) || !sessionDead(s))) {
-          now = token(lock);
-          try {
-            holder = LockValue.fromJson(ann(lock, VALUE));
-          } catch (IllegalArgumentException e) {
-            holder = null;
-          }
-        }
-        watchedState.put(key, now);
-        if (before != now) {
-          if (now != 0) {
-            event = LockEvent.acquired(key, now, holder);
-          } else if (before > 0) {
-            event = LockEvent.released(key, before);
-          }
+          listeners.observed(key, token(lock), LockValue.parseOrNull(ann(lock, VALUE)));
+        } else {
+          listeners.observed(key, 0, null);
         }
       } catch (BackendException | RuntimeException e) {
-        if (watchedState.put(key, -1L) != null) {
-          event = LockEvent.resync(key);
-        }
-      }
-      if (event != null) {
-        for (Consumer<LockEvent> l : list) {
-          try {
-            l.accept(event);
-          } catch (RuntimeException e) {
-            LOG.error("watch listener for {} failed", key, e);
-          }
-        }
+        listeners.unreadable(key);
       }
     }
   }
+
 
   // ---------------------------------------------------------------------------------------------- helpers
 

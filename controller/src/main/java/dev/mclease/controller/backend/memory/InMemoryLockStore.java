@@ -3,6 +3,7 @@ package dev.mclease.controller.backend.memory;
 import dev.mclease.controller.backend.AcquireResult;
 import dev.mclease.controller.backend.BackendException;
 import dev.mclease.controller.backend.BackendHealth;
+import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
 import dev.mclease.controller.backend.LockEvent;
@@ -33,15 +34,13 @@ public final class InMemoryLockStore implements AutoCloseable {
   private final LongSupplier nanoTime;
   private final Map<String, Entry> keys = new HashMap<>();
   private final List<Session> sessions = new CopyOnWriteArrayList<>();
-  private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InMemoryLockStore.class);
+  private final BackendListeners watchers = new BackendListeners(LOG);
   private final ExecutorService dispatcher = Executors.newSingleThreadExecutor(daemon("mclease-memstore-watch"));
   private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1, daemon("mclease-memstore"));
   private long revision;
 
   private record Entry(String raw, long token, Session owner) {
-  }
-
-  private record Watcher(String key, Consumer<LockEvent> listener) {
   }
 
   public InMemoryLockStore(LongSupplier nanoTime) {
@@ -113,10 +112,8 @@ public final class InMemoryLockStore implements AutoCloseable {
 
   /** Caller holds the store's monitor, so events leave in the order of the changes. */
   private void publish(String key, LockEvent event) {
-    for (Watcher w : watchers) {
-      if (w.key.equals(key)) {
-        dispatcher.execute(() -> w.listener.accept(event));
-      }
+    if (watchers.isWatched(key)) {
+      dispatcher.execute(() -> watchers.dispatch(event));
     }
   }
 
@@ -139,7 +136,7 @@ public final class InMemoryLockStore implements AutoCloseable {
   /** One controller's session. */
   public final class Session implements GlobalLockBackend {
     private final long ttlNanos;
-    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final BackendListeners listeners = new BackendListeners(LOG);
     private volatile boolean reachable = true;
     private volatile boolean alive;
     private volatile long heldUntil = Long.MIN_VALUE;
@@ -210,9 +207,7 @@ public final class InMemoryLockStore implements AutoCloseable {
 
     @Override
     public AutoCloseable watch(String key, Consumer<LockEvent> listener) {
-      Watcher w = new Watcher(key, listener);
-      watchers.add(w);
-      return () -> watchers.remove(w);
+      return watchers.watch(key, listener);
     }
 
     @Override
@@ -227,8 +222,7 @@ public final class InMemoryLockStore implements AutoCloseable {
 
     @Override
     public AutoCloseable onSessionChange(Runnable listener) {
-      listeners.add(listener);
-      return () -> listeners.remove(listener);
+      return listeners.onSessionChange(listener);
     }
 
     @Override
@@ -290,9 +284,7 @@ public final class InMemoryLockStore implements AutoCloseable {
     }
 
     private void fire() {
-      for (Runnable l : listeners) {
-        l.run();
-      }
+      listeners.fireSessionChange();
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.mclease.controller.backend.postgres;
 import dev.mclease.controller.backend.AcquireResult;
 import dev.mclease.controller.backend.BackendException;
 import dev.mclease.controller.backend.BackendHealth;
+import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
 import dev.mclease.controller.backend.LockEvent;
@@ -15,13 +16,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -62,9 +61,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
   private final LongSupplier nanoTime;
   private final ScheduledExecutorService timer;
   private final Thread listener;
-  private final Map<String, List<Consumer<LockEvent>>> watchers = new ConcurrentHashMap<>();
-  private final Map<String, Long> watchedState = new ConcurrentHashMap<>();
-  private final List<Runnable> sessionListeners = new CopyOnWriteArrayList<>();
+  private final BackendListeners listeners = new BackendListeners(LOG);
   private final Map<String, Long> granted = new ConcurrentHashMap<>();
   /** Per-key monitors serializing this session's acquisitions of a key. */
   private final Map<String, Object> keyLocks = new ConcurrentHashMap<>();
@@ -203,13 +200,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
 
   @Override
   public AutoCloseable watch(String key, Consumer<LockEvent> listener) {
-    watchers.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(listener);
-    return () -> {
-      List<Consumer<LockEvent>> l = watchers.get(key);
-      if (l != null) {
-        l.remove(listener);
-      }
-    };
+    return listeners.watch(key, listener);
   }
 
   @Override
@@ -224,8 +215,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
 
   @Override
   public AutoCloseable onSessionChange(Runnable listener) {
-    sessionListeners.add(listener);
-    return () -> sessionListeners.remove(listener);
+    return listeners.onSessionChange(listener);
   }
 
   @Override
@@ -241,7 +231,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
     if (s != null) {
       endSession(s);
     }
-    fireSessionChange();
+    listeners.fireSessionChange();
   }
 
   @Override
@@ -327,7 +317,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
       health = BackendHealth.ok();
       LOG.info("PostgreSQL session {} opened, G = {}", id, ttl);
     }
-    fireSessionChange();
+    listeners.fireSessionChange();
     return sessionId;
   }
 
@@ -352,7 +342,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
           boolean changed = health.reachable();
           health = BackendHealth.unreachable(e.getMessage());
           if (changed) {
-            fireSessionChange();
+            listeners.fireSessionChange();
           }
         }
       }
@@ -416,7 +406,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
       }
     }
     if (changed) {
-      fireSessionChange();
+      listeners.fireSessionChange();
     }
   }
 
@@ -430,16 +420,6 @@ public final class PostgresLockBackend implements GlobalLockBackend {
     health = BackendHealth.unreachable("session lost: " + why);
   }
 
-  private void fireSessionChange() {
-    for (Runnable l : sessionListeners) {
-      try {
-        l.run();
-      } catch (RuntimeException e) {
-        LOG.error("session listener failed", e);
-      }
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------- watch
 
   private void listenLoop() {
@@ -451,14 +431,14 @@ public final class PostgresLockBackend implements GlobalLockBackend {
           try (Statement st = c.createStatement()) {
             st.execute("LISTEN " + table);
           }
-          for (String key : watchers.keySet()) {
+          for (String key : listeners.watchedKeys()) {
             poll(key); // anything missed while not listening
           }
         }
         PGNotification[] got = c.unwrap(PGConnection.class).getNotifications(200);
         if (got != null) {
           for (PGNotification n : got) {
-            if (watchers.containsKey(n.getParameter())) {
+            if (listeners.isWatched(n.getParameter())) {
               poll(n.getParameter());
             }
           }
@@ -479,7 +459,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
   }
 
   private void pollAll() {
-    for (String key : watchers.keySet()) {
+    for (String key : listeners.watchedKeys()) {
       if (closed) {
         return;
       }
@@ -488,46 +468,18 @@ public final class PostgresLockBackend implements GlobalLockBackend {
   }
 
   private synchronized void poll(String key) {
-    List<Consumer<LockEvent>> list = watchers.get(key);
-    if (list == null || list.isEmpty()) {
+    if (!listeners.isWatched(key)) {
       return;
     }
-    LockEvent event = null;
     try {
-      long before = watchedState.getOrDefault(key, -1L);
       Row row = read(key);
       long now = row == null || !row.live ? 0 : row.token;
-      LockValue holder = null;
-      if (now != 0) {
-        try {
-          holder = LockValue.fromJson(row.value);
-        } catch (IllegalArgumentException e) {
-          holder = null;
-        }
-      }
-      watchedState.put(key, now);
-      if (before != now) {
-        if (now != 0) {
-          event = LockEvent.acquired(key, now, holder);
-        } else if (before > 0) {
-          event = LockEvent.released(key, before);
-        }
-      }
+      listeners.observed(key, now, now == 0 ? null : LockValue.parseOrNull(row.value));
     } catch (BackendException | RuntimeException e) {
-      if (watchedState.put(key, -1L) != null) {
-        event = LockEvent.resync(key);
-      }
-    }
-    if (event != null) {
-      for (Consumer<LockEvent> l : list) {
-        try {
-          l.accept(event);
-        } catch (RuntimeException e) {
-          LOG.error("watch listener for {} failed", key, e);
-        }
-      }
+      listeners.unreadable(key);
     }
   }
+
 
   // ---------------------------------------------------------------------------------------------- helpers
 

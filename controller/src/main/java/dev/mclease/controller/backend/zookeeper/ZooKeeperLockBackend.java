@@ -3,6 +3,7 @@ package dev.mclease.controller.backend.zookeeper;
 import dev.mclease.controller.backend.AcquireResult;
 import dev.mclease.controller.backend.BackendException;
 import dev.mclease.controller.backend.BackendHealth;
+import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
 import dev.mclease.controller.backend.LockEvent;
@@ -10,11 +11,9 @@ import dev.mclease.controller.backend.LockValue;
 import dev.mclease.controller.backend.MalformedValueException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -59,9 +58,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
   private final String base;
   private final LongSupplier nanoTime;
   private final ScheduledExecutorService timer;
-  private final Map<String, List<Consumer<LockEvent>>> watchers = new ConcurrentHashMap<>();
-  private final Map<String, Long> watchedState = new ConcurrentHashMap<>();
-  private final List<Runnable> sessionListeners = new CopyOnWriteArrayList<>();
+  private final BackendListeners listeners = new BackendListeners(LOG);
   /** key → token granted, valid only for {@link #grantedSession}. */
   private final Map<String, Long> granted = new ConcurrentHashMap<>();
   private final Map<String, Object> keyLocks = new ConcurrentHashMap<>();
@@ -236,14 +233,9 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
 
   @Override
   public AutoCloseable watch(String key, Consumer<LockEvent> listener) {
-    watchers.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(listener);
+    AutoCloseable handle = listeners.watch(key, listener);
     submit(() -> poll(key));
-    return () -> {
-      List<Consumer<LockEvent>> l = watchers.get(key);
-      if (l != null) {
-        l.remove(listener);
-      }
-    };
+    return handle;
   }
 
   @Override
@@ -258,8 +250,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
 
   @Override
   public AutoCloseable onSessionChange(Runnable listener) {
-    sessionListeners.add(listener);
-    return () -> sessionListeners.remove(listener);
+    return listeners.onSessionChange(listener);
   }
 
   @Override
@@ -346,7 +337,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
       submit(() -> cleanStale(zk, session));
     }
     if (changed) {
-      fireSessionChange();
+      listeners.fireSessionChange();
     }
   }
 
@@ -423,7 +414,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
       }
     }
     if (changed) {
-      fireSessionChange();
+      listeners.fireSessionChange();
     }
   }
 
@@ -444,10 +435,10 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
       }
     }
     if (changed) {
-      fireSessionChange();
+      listeners.fireSessionChange();
     }
     if (state == ConnectionState.RECONNECTED || state == ConnectionState.CONNECTED) {
-      for (String key : watchers.keySet()) {
+      for (String key : listeners.watchedKeys()) {
         submit(() -> poll(key));
       }
     }
@@ -464,78 +455,38 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
     }
   }
 
-  private void fireSessionChange() {
-    for (Runnable l : sessionListeners) {
-      try {
-        l.run();
-      } catch (RuntimeException e) {
-        LOG.error("session listener failed", e);
-      }
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------- watch
 
   private void pollAll() {
-    for (String key : watchers.keySet()) {
+    for (String key : listeners.watchedKeys()) {
       poll(key);
     }
   }
 
   private synchronized void poll(String key) {
-    List<Consumer<LockEvent>> list = watchers.get(key);
-    if (closed || list == null || list.isEmpty()) {
+    if (closed || !listeners.isWatched(key)) {
       return;
     }
-    LockEvent event = null;
     try {
       if (!curator.getZookeeperClient().isConnected()) {
         throw new BackendException("not connected");
       }
       ZooKeeper zk = curator.getZookeeperClient().getZooKeeper();
-      long before = watchedState.getOrDefault(key, -1L);
       Watcher rearm = e -> submit(() -> poll(key));
       Stat stat = new Stat();
-      long now;
-      LockValue holder = null;
-      byte[] data = null;
       try {
-        data = zk.getData(path(key), rearm, stat);
-        now = stat.getCzxid();
+        byte[] data = zk.getData(path(key), rearm, stat);
+        listeners.observed(key, stat.getCzxid(),
+            LockValue.parseOrNull(data == null ? "" : new String(data, StandardCharsets.UTF_8)));
       } catch (KeeperException.NoNodeException e) {
         zk.exists(path(key), rearm); // watch for creation
-        now = 0;
-      }
-      if (data != null) {
-        try {
-          holder = LockValue.fromJson(new String(data, StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-          holder = null;
-        }
-      }
-      watchedState.put(key, now);
-      if (before != now) {
-        if (now != 0) {
-          event = LockEvent.acquired(key, now, holder);
-        } else if (before > 0) {
-          event = LockEvent.released(key, before);
-        }
+        listeners.observed(key, 0, null);
       }
     } catch (Exception e) {
-      if (watchedState.put(key, -1L) != null) {
-        event = LockEvent.resync(key);
-      }
-    }
-    if (event != null) {
-      for (Consumer<LockEvent> l : list) {
-        try {
-          l.accept(event);
-        } catch (RuntimeException e) {
-          LOG.error("watch listener for {} failed", key, e);
-        }
-      }
+      listeners.unreadable(key);
     }
   }
+
 
   // ---------------------------------------------------------------------------------------------- helpers
 
