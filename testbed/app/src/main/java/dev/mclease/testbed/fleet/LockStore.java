@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.regex.Matcher;
 import java.util.stream.Collectors;
 
@@ -78,9 +79,9 @@ public abstract class LockStore implements AutoCloseable {
   /** Starts the store of a non-etcd {@code kind}. */
   static LockStore start(String kind, Timings timings, ClusterProvider provider) {
     return switch (validKind(kind)) {
-      case "postgres" -> new PostgresStore(PostgresProvider.start());
-      case "zookeeper" -> new ZooKeeperStore(ZooKeeperProvider.startFor(timings.backendTtl()));
-      case "dynamodb" -> new DynamoStore(DynaliteProvider.start());
+      case "postgres" -> ServerStore.postgres(PostgresProvider.start());
+      case "zookeeper" -> ServerStore.zookeeper(ZooKeeperProvider.startFor(timings.backendTtl()));
+      case "dynamodb" -> ServerStore.dynamodb(DynaliteProvider.start());
       case "kubernetes" -> new HubStore(provider.start(HUB));
       default -> throw new IllegalArgumentException("etcd is started by the fleet itself");
     };
@@ -147,138 +148,86 @@ public abstract class LockStore implements AutoCloseable {
     }
   }
 
-  private static final class PostgresStore extends LockStore {
-    private final PostgresServer server;
+  /** A single store process on loopback (PostgreSQL, ZooKeeper, dynalite) that can be killed and restarted. */
+  private static final class ServerStore extends LockStore {
+    private final String kind;
+    private final int port;
+    private final String description;
+    private final BiFunction<List<TcpProxy>, Timings, BackendConfig> config;
+    private final Runnable kill;
+    private final Runnable restart;
+    private final Runnable close;
 
-    PostgresStore(PostgresServer server) {
-      this.server = server;
+    ServerStore(String kind, int port, String description,
+        BiFunction<List<TcpProxy>, Timings, BackendConfig> config, Runnable kill, Runnable restart,
+        Runnable close) {
+      this.kind = kind;
+      this.port = port;
+      this.description = description;
+      this.config = config;
+      this.kill = kill;
+      this.restart = restart;
+      this.close = close;
+    }
+
+    static ServerStore postgres(PostgresServer server) {
+      return new ServerStore("postgres", server.port(), "postgres " + server.jdbcUrl(), (links, t) -> {
+        URI via = links.get(0).uri("http");
+        return base(Kind.POSTGRES, t).postgres("jdbc:postgresql://" + via.getHost() + ":" + via.getPort()
+            + "/postgres", "postgres", "", "mclease").build();
+      }, server::kill, server::start, server::close);
+    }
+
+    static ServerStore zookeeper(ZooKeeperServer server) {
+      return new ServerStore("zookeeper", server.port(),
+          "zookeeper " + server.connectString() + " (tickTime " + server.tickMs() + " ms)",
+          (links, t) -> base(Kind.ZOOKEEPER, t).zookeeper(links.stream().map(p -> p.uri("http"))
+              .map(u -> u.getHost() + ":" + u.getPort()).collect(Collectors.joining(","))).build(),
+          server::stop, server::restart, server::close);
+    }
+
+    static ServerStore dynamodb(DynaliteServer server) {
+      return new ServerStore("dynamodb", server.port(),
+          "dynamodb (dynalite " + DynaliteProvider.VERSION + ") " + server.endpoint(), (links, t) -> {
+            URI via = links.get(0).uri("http");
+            return base(Kind.DYNAMODB, t).dynamoDb("http://" + via.getHost() + ":" + via.getPort(), "us-east-1",
+                "mclease-locks", true, true).build();
+          }, server::kill, server::start, server::close);
     }
 
     @Override
     public String kind() {
-      return "postgres";
+      return kind;
     }
 
     @Override
     public List<InetSocketAddress> targets() {
-      return List.of(loopback(server.port()));
+      return List.of(loopback(port));
     }
 
     @Override
     BackendConfig config(String clusterName, List<TcpProxy> links, Timings t) {
-      URI via = links.get(0).uri("http");
-      return base(Kind.POSTGRES, t).postgres("jdbc:postgresql://" + via.getHost() + ":" + via.getPort()
-          + "/postgres", "postgres", "", "mclease").build();
+      return config.apply(links, t);
     }
 
     @Override
     public String describe() {
-      return "postgres " + server.jdbcUrl();
+      return description;
     }
 
     @Override
     public void kill() {
-      server.kill();
+      kill.run();
     }
 
     @Override
     public void restart() {
-      server.start();
+      restart.run();
     }
 
     @Override
     public void close() {
-      server.close();
-    }
-  }
-
-  private static final class ZooKeeperStore extends LockStore {
-    private final ZooKeeperServer server;
-
-    ZooKeeperStore(ZooKeeperServer server) {
-      this.server = server;
-    }
-
-    @Override
-    public String kind() {
-      return "zookeeper";
-    }
-
-    @Override
-    public List<InetSocketAddress> targets() {
-      return List.of(loopback(server.port()));
-    }
-
-    @Override
-    BackendConfig config(String clusterName, List<TcpProxy> links, Timings t) {
-      String connect = links.stream().map(p -> p.uri("http")).map(u -> u.getHost() + ":" + u.getPort())
-          .collect(Collectors.joining(","));
-      return base(Kind.ZOOKEEPER, t).zookeeper(connect).build();
-    }
-
-    @Override
-    public String describe() {
-      return "zookeeper " + server.connectString() + " (tickTime " + server.tickMs() + " ms)";
-    }
-
-    @Override
-    public void kill() {
-      server.stop();
-    }
-
-    @Override
-    public void restart() {
-      server.restart();
-    }
-
-    @Override
-    public void close() {
-      server.close();
-    }
-  }
-
-  private static final class DynamoStore extends LockStore {
-    private final DynaliteServer server;
-
-    DynamoStore(DynaliteServer server) {
-      this.server = server;
-    }
-
-    @Override
-    public String kind() {
-      return "dynamodb";
-    }
-
-    @Override
-    public List<InetSocketAddress> targets() {
-      return List.of(loopback(server.port()));
-    }
-
-    @Override
-    BackendConfig config(String clusterName, List<TcpProxy> links, Timings t) {
-      URI via = links.get(0).uri("http");
-      return base(Kind.DYNAMODB, t).dynamoDb("http://" + via.getHost() + ":" + via.getPort(), "us-east-1",
-          "mclease-locks", true, true).build();
-    }
-
-    @Override
-    public String describe() {
-      return "dynamodb (dynalite " + DynaliteProvider.VERSION + ") " + server.endpoint();
-    }
-
-    @Override
-    public void kill() {
-      server.kill();
-    }
-
-    @Override
-    public void restart() {
-      server.start();
-    }
-
-    @Override
-    public void close() {
-      server.close();
+      close.run();
     }
   }
 
