@@ -94,6 +94,8 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private final long leaseNanos;
   private final long deadlineNanos;
   private final long minWriteIntervalNanos;
+  /** How long after a tick began {@link #get} may still wait for a confirmation (see awaitConfirmation). */
+  private final long confirmWaitNanos;
   private final Clock clock;
   private final LongSupplier nanoTime;
   private final boolean watch;
@@ -137,6 +139,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.leaseNanos = leaseDuration.toNanos();
     this.deadlineNanos = renewDeadline.toNanos();
     this.minWriteIntervalNanos = retryPeriod.toNanos() / 2;
+    this.confirmWaitNanos = retryPeriod.toNanos() * 22 / 10; // fabric8: retryPeriod × (1 + JITTER_FACTOR 1.2)
     this.clock = b.clock;
     this.nanoTime = b.nanoTime;
     this.watch = b.watch;
@@ -164,13 +167,50 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   @Override
   public LeaderElectionRecord get(KubernetesClient client) {
     Objects.requireNonNull(client, "client");
+    long tickStart = System.nanoTime();
     if (startUsing(client)) {
       runOnIo(() -> {
         signal(client);
         return null;
       }, retryPeriod, "heartbeat");
+      awaitConfirmation(tickStart + confirmWaitNanos);
     }
     return recordNow();
+  }
+
+  /**
+   * Lets a confirmation that arrives between two ticks be answered at once instead of at the next tick.
+   *
+   * <p>Why: fabric8's elector asks again only every {@code retryPeriod} to {@code 2.2 × retryPeriod} (a jittered
+   * rate), so a confirmation that the informer delivers just after a tick would wait about {@code 0.84 ×
+   * retryPeriod} on average, and up to {@code 2.2 × retryPeriod}, before {@code onStartLeading}: most of a graceful
+   * handover with the default timings, since the protocol itself takes tens of milliseconds. So a candidate that
+   * holds this cluster's spec, has a heartbeat that may be echoed, and is not leader yet waits here for the informer,
+   * until the longest tick period after the tick began. fabric8 schedules at a rate, so the next tick then follows at
+   * once, and no moment is left in which a confirmation waits for a tick. A waiting candidate ticks, and so
+   * heartbeats, at most every {@code 2.2 × retryPeriod}, which is less than renewDeadline (fabric8 requires it) and
+   * so less than leaseDuration. The leader never waits: its {@code onStopLeading} must not be delayed. Nor does
+   * anyone without an informer, or without spec, since nothing could confirm them. {@link #close()} and a release
+   * end the wait at once. The bound is on {@link System#nanoTime()} because the elector's scheduler runs on it; the
+   * leadership judgement itself still uses the injected monotonic clock.
+   */
+  private void awaitConfirmation(long deadline) {
+    synchronized (this) {
+      while (!closed && watch && informer != null && !heartbeats.isEmpty() && !leaderAt(nanoTime.getAsLong())
+          && observed != null && observed.getSpec() != null
+          && identity.equals(observed.getSpec().getHolderIdentity())) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(this, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
   }
 
   @Override
@@ -327,6 +367,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     synchronized (this) {
       closed = true;
       informer = null;
+      notifyAll(); // no tick waits for a confirmation any more
     }
     if (inf != null) {
       inf.stop();
@@ -340,6 +381,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       heartbeats.clear();
       confirmed = false;
       confirmedToken = null;
+      notifyAll(); // a tick waiting for a confirmation stops waiting: none can come now
     }
     judgementMayHaveChanged();
     Boolean released = runOnIo(() -> releaseNow(client), renewDeadline, "release");
@@ -553,6 +595,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
           confirmed = true;
           confirmedT0 = t0;
           confirmedToken = st.getFencingToken();
+          notifyAll(); // a tick waiting in awaitConfirmation answers now
         }
       }
     }

@@ -453,6 +453,22 @@ class MultiClusterLeaseLockTest {
     assertThat(rv()).isNotEqualTo(rv);
   }
 
+  @Test
+  void aConfirmationThatArrivesBetweenTwoTicksIsAnsweredByTheTickThatWaitsForIt() throws Exception {
+    // fabric8's elector asks only every retryPeriod..2.2·retryPeriod: an unconfirmed local holder's get() waits for
+    // the informer so the echo is answered now, not a whole tick later (docs/client.md)
+    MultiClusterLeaseLock a = MultiClusterLeaseLock.builder(ns, NAME, "a").leaseDuration(L).renewDeadline(D)
+        .retryPeriod(R).clock(clock).nanoTime(ticker).watch(true).build();
+    locks.add(a);
+    CompletableFuture<LeaderElectionRecord> tick = CompletableFuture.supplyAsync(() -> a.get(client));
+    org.awaitility.Awaitility.await().atMost(R).until(() -> object().get() != null);
+    status("a", renewTime(), 7); // the election controller echoes the heartbeat the tick just wrote
+
+    LeaderElectionRecord answered = tick.get(R.multipliedBy(3).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    assertThat(answered.getHolderIdentity()).as("the same tick answers the confirmation").isEqualTo("a");
+    assertThat(a.fencingToken()).hasValue(7);
+  }
+
   // ------------------------------------------------------------------------------------------- release
 
   @Test
