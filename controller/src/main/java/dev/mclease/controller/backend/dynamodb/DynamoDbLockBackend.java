@@ -6,6 +6,7 @@ import dev.mclease.controller.backend.BackendHealth;
 import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
+import dev.mclease.controller.backend.HeldUntil;
 import dev.mclease.controller.backend.LockEvent;
 import dev.mclease.controller.backend.LockValue;
 import dev.mclease.controller.backend.MalformedValueException;
@@ -74,7 +75,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
 
   private volatile String sessionId;
   private volatile String staleSession;
-  private volatile long heldUntil = Long.MIN_VALUE;
+  private final HeldUntil heldUntil;
   private volatile BackendHealth health = BackendHealth.unreachable("no session yet");
   private volatile boolean closed;
   private volatile boolean suspended;
@@ -89,6 +90,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
     this.ttl = ttl;
     this.ttlNanos = ttl.toNanos();
     this.nanoTime = nanoTime;
+    this.heldUntil = new HeldUntil(nanoTime);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "mclease-dynamodb");
       t.setDaemon(true);
@@ -211,7 +213,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
 
   @Override
   public long heldUntilNanos() {
-    return heldUntil;
+    return heldUntil.nanos();
   }
 
   @Override
@@ -231,7 +233,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
       s = sessionId;
       suspended = true;
       sessionId = null;
-      heldUntil = Long.MIN_VALUE;
+      heldUntil.clear();
       granted.clear();
     }
     if (s != null) {
@@ -251,7 +253,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
 
   private String ensureSession() throws BackendException {
     synchronized (sessionLock) {
-      if (sessionId != null && heldUntil - nanoTime.getAsLong() > 0) {
+      if (sessionId != null && heldUntil.live()) {
         return sessionId;
       }
       if (sessionId != null) {
@@ -269,7 +271,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
           .item(Map.of(PK, str("session#" + id), "version", num(0), "dead", AttributeValue.builder().bool(false)
               .build())).conditionExpression("attribute_not_exists(pk)")));
       sessionId = id;
-      heldUntil = send + ttlNanos;
+      heldUntil.started(send, ttlNanos);
       health = BackendHealth.ok();
       LOG.info("DynamoDB session {} created in table {}, G = {}", id, table, ttl);
     }
@@ -347,14 +349,11 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
           .expressionAttributeValues(Map.of(":one", num(1), ":false", AttributeValue.builder().bool(false)
               .build()))));
       synchronized (sessionLock) {
-        if (id.equals(sessionId) && nanoTime.getAsLong() - heldUntil >= 0) {
-          // Answered only after heldUntil ran out: the workers have already given this session's keys up. Taking
-          // the bump would keep them held for holders that stopped leading (nobody else could ever take them), so
-          // give the session up instead; the next tick marks it dead, which frees its keys at once.
+        if (id.equals(sessionId) && !heldUntil.renewed(send, ttlNanos)) {
+          // answered after heldUntil (see HeldUntil): the next tick marks the session dead, freeing its keys at once
           markLost("heldUntil ran out before the bump was answered; its keys were already given up");
           changed = true;
         } else if (id.equals(sessionId)) {
-          heldUntil = Math.max(heldUntil, send + ttlNanos);
           if (!health.reachable()) {
             health = BackendHealth.ok();
             changed = true;
@@ -374,7 +373,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
         if (id.equals(sessionId)) {
           health = BackendHealth.unreachable("bump session: " + e.getMessage());
           changed = true;
-          if (nanoTime.getAsLong() - heldUntil >= 0) {
+          if (heldUntil.lapsed()) {
             markLost("no successful bump before the session's TTL ran out (" + e.getMessage() + ")");
           }
         }
@@ -391,7 +390,7 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
     granted.clear();
     staleSession = sessionId;
     sessionId = null;
-    heldUntil = Long.MIN_VALUE;
+    heldUntil.clear();
     health = BackendHealth.unreachable("session lost: " + why);
   }
 

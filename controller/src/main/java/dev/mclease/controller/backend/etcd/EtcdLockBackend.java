@@ -6,6 +6,7 @@ import dev.mclease.controller.backend.BackendHealth;
 import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
+import dev.mclease.controller.backend.HeldUntil;
 import dev.mclease.controller.backend.LockEvent;
 import dev.mclease.controller.backend.LockValue;
 import dev.mclease.controller.backend.MalformedValueException;
@@ -85,7 +86,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
 
   private volatile long leaseId = NONE;
   private volatile long staleLeaseId = NONE;
-  private volatile long heldUntil = Long.MIN_VALUE;
+  private final HeldUntil heldUntil;
   private volatile BackendHealth health = BackendHealth.unreachable("no session yet");
   private volatile Watch.Watcher watcher;
   private volatile boolean closed;
@@ -97,6 +98,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
   private EtcdLockBackend(EtcdBackendConfig cfg, LongSupplier nanoTime, Client client) {
     this.cfg = cfg;
     this.nanoTime = nanoTime;
+    this.heldUntil = new HeldUntil(nanoTime);
     this.client = client;
     this.ttlNanos = cfg.ttl().toNanos();
     this.timeoutMillis = cfg.requestTimeout().toMillis();
@@ -245,7 +247,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
 
   @Override
   public long heldUntilNanos() {
-    return heldUntil;
+    return heldUntil.nanos();
   }
 
   @Override
@@ -266,7 +268,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
     synchronized (sessionLock) {
       lease = leaseId;
       leaseId = NONE;
-      heldUntil = Long.MIN_VALUE;
+      heldUntil.clear();
     }
     if (lease != NONE) {
       try {
@@ -305,8 +307,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
 
   private long ensureSession() throws BackendException {
     synchronized (sessionLock) {
-      long now = nanoTime.getAsLong();
-      if (leaseId != NONE && heldUntil - now > 0) {
+      if (leaseId != NONE && heldUntil.live()) {
         return leaseId;
       }
       if (leaseId != NONE) {
@@ -330,7 +331,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
         throw new BackendException("etcd: " + e.getMessage(), e);
       }
       leaseId = grant.getID();
-      heldUntil = send + Math.min(ttlNanos, grant.getTTL() * 1_000_000_000L);
+      heldUntil.started(send, Math.min(ttlNanos, grant.getTTL() * 1_000_000_000L));
       health = BackendHealth.ok();
       LOG.info("etcd session lease {} granted, TTL {}s", Long.toHexString(leaseId), grant.getTTL());
     }
@@ -373,19 +374,11 @@ public final class EtcdLockBackend implements GlobalLockBackend {
     try {
       LeaseKeepAliveResponse r = call(client.getLeaseClient().keepAliveOnce(lease), "renew session lease");
       synchronized (sessionLock) {
-        if (leaseId == lease && nanoTime.getAsLong() - heldUntil >= 0) {
-          // heldUntil ran out before this renewal was answered (it may have been sent earlier and delivered late,
-          // e.g. retried after a partition healed): every lease worker has already seen its keys as lost and gone
-          // back to contending. Resurrecting the lease would keep those keys alive under a session
-          // that no longer counts them as its own (nobody could ever acquire them again), so give it up: the next
-          // ensureSession() revokes it, which frees the keys at once, and grants a new one.
+        if (leaseId == lease && !heldUntil.renewed(send, Math.min(ttlNanos, r.getTTL() * 1_000_000_000L))) {
+          // answered after heldUntil (see HeldUntil): the next ensureSession() revokes the lease and grants a new one
           markLost("heldUntil ran out before the renewal was answered; its keys were already given up");
           changed = true;
         } else if (leaseId == lease) {
-          long until = send + Math.min(ttlNanos, r.getTTL() * 1_000_000_000L);
-          if (until - heldUntil > 0) {
-            heldUntil = until;
-          }
           if (!health.reachable()) {
             health = BackendHealth.ok();
             changed = true;
@@ -408,7 +401,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
           }
           health = BackendHealth.unreachable(e.getMessage());
           changed = true;
-          if (nanoTime.getAsLong() - heldUntil >= 0) {
+          if (heldUntil.lapsed()) {
             markLost("no successful renewal before the session's TTL ran out (" + e.getMessage() + ")");
           }
         }
@@ -425,7 +418,7 @@ public final class EtcdLockBackend implements GlobalLockBackend {
     LOG.warn("etcd session lost: {}; every key it held must be considered released", why);
     staleLeaseId = leaseId;
     leaseId = NONE;
-    heldUntil = Long.MIN_VALUE;
+    heldUntil.clear();
     health = BackendHealth.unreachable("session lost: " + why);
   }
 

@@ -6,6 +6,7 @@ import dev.mclease.controller.backend.BackendHealth;
 import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
+import dev.mclease.controller.backend.HeldUntil;
 import dev.mclease.controller.backend.LockEvent;
 import dev.mclease.controller.backend.LockValue;
 import dev.mclease.controller.backend.MalformedValueException;
@@ -83,7 +84,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
   private volatile String sessionId;
   private volatile String sessionRv;
   private volatile String staleSession;
-  private volatile long heldUntil = Long.MIN_VALUE;
+  private final HeldUntil heldUntil;
   private volatile BackendHealth health = BackendHealth.unreachable("no session yet");
   private volatile boolean closed;
   private volatile boolean suspended;
@@ -97,6 +98,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
     this.ttl = ttl;
     this.ttlNanos = ttl.toNanos();
     this.nanoTime = nanoTime;
+    this.heldUntil = new HeldUntil(nanoTime);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "mclease-k8s-lease");
       t.setDaemon(true);
@@ -237,7 +239,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
 
   @Override
   public long heldUntilNanos() {
-    return heldUntil;
+    return heldUntil.nanos();
   }
 
   @Override
@@ -258,7 +260,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
       suspended = true;
       sessionId = null;
       sessionRv = null;
-      heldUntil = Long.MIN_VALUE;
+      heldUntil.clear();
       granted.clear();
     }
     if (s != null) {
@@ -284,7 +286,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
 
   private String ensureSession() throws BackendException {
     synchronized (sessionLock) {
-      if (sessionId != null && heldUntil - nanoTime.getAsLong() > 0) {
+      if (sessionId != null && heldUntil.live()) {
         return sessionId;
       }
       if (sessionId != null) {
@@ -314,7 +316,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
       }
       sessionId = id;
       sessionRv = created.getMetadata().getResourceVersion();
-      heldUntil = send + ttlNanos;
+      heldUntil.started(send, ttlNanos);
       health = BackendHealth.ok();
       LOG.info("hub session Lease {}/{} created, G = {}", namespace, sessionName(id), ttl);
     }
@@ -359,15 +361,12 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
           .withRenewTime(ZonedDateTime.now(ZoneOffset.UTC)).endSpec().build();
       Lease updated = client.leases().inNamespace(namespace).resource(s).update();
       synchronized (sessionLock) {
-        if (id.equals(sessionId) && nanoTime.getAsLong() - heldUntil >= 0) {
-          // Answered only after heldUntil ran out: the workers have already given this session's keys up. Taking
-          // the renewal would keep them held for holders that stopped leading (nobody else could ever take them),
-          // so give the session up instead; the next tick deletes its Lease, which frees its keys at once.
+        if (id.equals(sessionId) && !heldUntil.renewed(send, ttlNanos)) {
+          // answered after heldUntil (see HeldUntil): the next tick deletes the session Lease, freeing its keys
           markLost("heldUntil ran out before the renewal was answered; its keys were already given up");
           changed = true;
         } else if (id.equals(sessionId)) {
           sessionRv = updated.getMetadata().getResourceVersion();
-          heldUntil = Math.max(heldUntil, send + ttlNanos);
           if (!health.reachable()) {
             health = BackendHealth.ok();
             changed = true;
@@ -378,7 +377,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
       synchronized (sessionLock) {
         if (id.equals(sessionId)) {
           if (e.getCode() == 409 || e.getCode() == 404) {
-            if (nanoTime.getAsLong() - heldUntil >= 0) {
+            if (heldUntil.lapsed()) {
               markLost("heldUntil ran out before a renewal got through (HTTP " + e.getCode() + ")");
             } else if (!adoptOwnWrite(id)) {
               markLost("the session Lease was marked dead or deleted (HTTP " + e.getCode() + ")");
@@ -386,7 +385,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
             }
           } else {
             health = BackendHealth.unreachable("renew session: " + e.getMessage());
-            if (nanoTime.getAsLong() - heldUntil >= 0) {
+            if (heldUntil.lapsed()) {
               markLost("no successful renewal before the session's TTL ran out (" + e.getMessage() + ")");
             }
           }
@@ -420,7 +419,7 @@ public final class KubernetesLeaseBackend implements GlobalLockBackend {
     staleSession = sessionId;
     sessionId = null;
     sessionRv = null;
-    heldUntil = Long.MIN_VALUE;
+    heldUntil.clear();
     health = BackendHealth.unreachable("session lost: " + why);
   }
 

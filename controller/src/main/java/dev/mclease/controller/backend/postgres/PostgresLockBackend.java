@@ -6,6 +6,7 @@ import dev.mclease.controller.backend.BackendHealth;
 import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
+import dev.mclease.controller.backend.HeldUntil;
 import dev.mclease.controller.backend.LockEvent;
 import dev.mclease.controller.backend.LockValue;
 import dev.mclease.controller.backend.MalformedValueException;
@@ -72,7 +73,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
   private Connection requests;
   private Connection renewals;
   private volatile String sessionId;
-  private volatile long heldUntil = Long.MIN_VALUE;
+  private final HeldUntil heldUntil;
   /** A session given up here that the database may still count alive: deleted by the next session start. */
   private volatile String staleSession;
   private volatile BackendHealth health = BackendHealth.unreachable("no session yet");
@@ -100,6 +101,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
     this.ttl = ttl;
     this.ttlNanos = ttl.toNanos();
     this.nanoTime = nanoTime;
+    this.heldUntil = new HeldUntil(nanoTime);
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("mclease-pg-renew"));
     this.listener = daemon("mclease-pg-listen").newThread(this::listenLoop);
   }
@@ -205,7 +207,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
 
   @Override
   public long heldUntilNanos() {
-    return heldUntil;
+    return heldUntil.nanos();
   }
 
   @Override
@@ -225,7 +227,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
       s = sessionId;
       suspended = true;
       sessionId = null;
-      heldUntil = Long.MIN_VALUE;
+      heldUntil.clear();
       granted.clear();
     }
     if (s != null) {
@@ -267,7 +269,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
 
   private String ensureSession() throws BackendException {
     synchronized (sessionLock) {
-      if (sessionId != null && heldUntil - nanoTime.getAsLong() > 0) {
+      if (sessionId != null && heldUntil.live()) {
         return sessionId;
       }
       if (sessionId != null) {
@@ -313,7 +315,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
         return null;
       });
       sessionId = id;
-      heldUntil = send + ttlNanos;
+      heldUntil.started(send, ttlNanos);
       health = BackendHealth.ok();
       LOG.info("PostgreSQL session {} opened, G = {}", id, ttl);
     }
@@ -375,14 +377,11 @@ public final class PostgresLockBackend implements GlobalLockBackend {
             markLost("the database says the session expired");
             staleSession = null;
             changed = true;
-          } else if (nanoTime.getAsLong() - heldUntil >= 0) {
-            // Answered only after heldUntil ran out: the workers have already given this session's keys up. Taking
-            // the renewal would keep them held for holders that stopped leading (nobody else could take them before
-            // the database expires the session), so give it up; the next tick deletes it, freeing its keys at once.
+          } else if (!heldUntil.renewed(send, ttlNanos)) {
+            // answered after heldUntil (see HeldUntil): the next tick deletes the session and its locks
             markLost("heldUntil ran out before the renewal was answered; its keys were already given up");
             changed = true;
           } else {
-            heldUntil = Math.max(heldUntil, send + ttlNanos);
             if (!health.reachable()) {
               health = BackendHealth.ok();
               changed = true;
@@ -399,7 +398,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
           }
           health = BackendHealth.unreachable("renew session: " + e.getMessage());
           changed = true;
-          if (nanoTime.getAsLong() - heldUntil >= 0) {
+          if (heldUntil.lapsed()) {
             markLost("no successful renewal before the session's TTL ran out (" + e.getMessage() + ")");
           }
         }
@@ -416,7 +415,7 @@ public final class PostgresLockBackend implements GlobalLockBackend {
     granted.clear();
     staleSession = sessionId;
     sessionId = null;
-    heldUntil = Long.MIN_VALUE;
+    heldUntil.clear();
     health = BackendHealth.unreachable("session lost: " + why);
   }
 
