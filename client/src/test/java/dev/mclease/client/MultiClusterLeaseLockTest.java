@@ -155,6 +155,8 @@ class MultiClusterLeaseLockTest {
         .build())
         .hasMessageContaining("leaseDuration must be whole seconds between 1 and 3600");
     assertThatThrownBy(() -> MultiClusterLeaseLock.builder("ns", "n", "")).hasMessage("identity is required");
+    assertThatThrownBy(() -> MultiClusterLeaseLock.builder("ns", "n", "a").confirmationWait(Duration.ofMillis(-1))
+        .build()).hasMessage("confirmationWait must be >= 0 (zero turns it off), got PT-0.001S");
     MultiClusterLeaseLock defaults = MultiClusterLeaseLock.builder("ns", "n", "a").build();
     assertThat(defaults.leaseDuration()).isEqualTo(Duration.ofSeconds(15));
     assertThat(defaults.renewDeadline()).isEqualTo(Duration.ofSeconds(10));
@@ -467,6 +469,18 @@ class MultiClusterLeaseLockTest {
     LeaderElectionRecord answered = tick.get(R.multipliedBy(3).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     assertThat(answered.getHolderIdentity()).as("the same tick answers the confirmation").isEqualTo("a");
     assertThat(a.fencingToken()).hasValue(7);
+  }
+
+  @Test
+  void withoutTheConfirmationWaitATickAnswersFromWhatItHasSeen() throws Exception {
+    MultiClusterLeaseLock a = MultiClusterLeaseLock.builder(ns, NAME, "a").leaseDuration(L).renewDeadline(D)
+        .retryPeriod(R).clock(clock).nanoTime(ticker).watch(true).confirmationWait(Duration.ZERO).build();
+    locks.add(a);
+    assertThat(a.get(client).getHolderIdentity()).as("returns at once, nothing confirmed yet")
+        .isEqualTo(MultiClusterLeaseLock.NO_LEADER);
+    status("a", renewTime(), 7);
+    org.awaitility.Awaitility.await().atMost(R).until(a::isLeader); // the informer still confirms at once
+    assertThat(a.get(client).getHolderIdentity()).isEqualTo("a");
   }
 
   // ------------------------------------------------------------------------------------------- release

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
@@ -68,7 +69,10 @@ public final class LightCandidates implements AutoCloseable {
       if (mcl) {
         MultiClusterLeaseLock lock = MultiClusterLeaseLock.builder("default", name, identity)
             .leaseDuration(timings.leaseDuration()).renewDeadline(timings.renewDeadline())
-            .retryPeriod(timings.retryPeriod()).build();
+            .retryPeriod(timings.retryPeriod())
+            // n locks share a few scheduler threads here, where n real candidates would each have their own: a tick
+            // that waits for its confirmation would stall the others (isLeader() turns true via the informer anyway)
+            .confirmationWait(Duration.ZERO).build();
         int index = i;
         lock.addListener(() -> {
           if (lock.isLeader()) {
