@@ -103,6 +103,7 @@ public final class ChaosRunner {
     menu.add(f -> Fault.killController(targetCluster(f)));
     menu.add(f -> Fault.skewControllerClock(targetCluster(f), Duration.ofMinutes(random.nextBoolean() ? 5 : -5)));
     menu.add(f -> Fault.slowEtcdLinks(targetCluster(f), Duration.ofMillis(50 + random.nextInt(150))));
+    menu.add(f -> Fault.holdStoreAnswers(targetCluster(f)));
     menu.add(f -> Fault.isolateCluster(targetCluster(f)));
     if (!"etcd".equals(fleet.backend())) {
       menu.add(Fault::restartStore);

@@ -50,6 +50,17 @@ public interface Fault {
         () -> cluster.controller().storeLinks().forEach(TcpProxy::heal));
   }
 
+  /**
+   * The lock store's answers to the controller are held, not lost (a stuck buffer), while its requests still arrive:
+   * the store keeps the controller's session alive while the controller's heldUntil lapses, and on heal the held
+   * answers arrive late. They must not revive what lapsed (docs/protocol.md, lost lock).
+   */
+  static Fault holdStoreAnswers(ClusterNode cluster) {
+    return simple("hold lock-store answers to " + cluster.name() + " controller",
+        () -> cluster.controller().storeLinks().forEach(TcpProxy::stallDownstream),
+        () -> cluster.controller().storeLinks().forEach(TcpProxy::heal));
+  }
+
   /** Candidate's election thread frozen (as SIGSTOP), then resumed. */
   static Fault pauseCandidate(CandidateNode candidate) {
     return simple("pause " + candidate, candidate::pause, candidate::resume);

@@ -96,6 +96,26 @@ class FailoverIT {
   }
 
   @Test
+  void storeAnswersHeldPastTheSessionTtlDoNotReviveItAndALeaderComesBack() throws Exception {
+    CandidateNode first = awaitSingleLeader(fleet.firstLeaderBound());
+    ClusterNode cluster = fleet.cluster(first.clusterName());
+    try (FaultInjector faults = new FaultInjector(fleet.history())) {
+      AutoCloseable held = faults.inject(Fault.holdStoreAnswers(cluster));
+      // requests still reach etcd, so the lease lives on there; the controller hears nothing and must stop
+      // confirming: its candidate stops leading within D + M of the last answer
+      await().atMost(t.renewDeadline().plus(t.safetyMargin()).plusSeconds(2)).pollInterval(Duration.ofMillis(20))
+          .until(() -> !first.isLeader());
+      // hold on for G more, so the session has surely lapsed here. Its controller gives the session up, and since
+      // requests still get through, its revoke frees the key: another cluster may take over meanwhile, never two
+      await().during(t.backendTtl()).atMost(t.backendTtl().plusSeconds(2)).pollInterval(Duration.ofMillis(20))
+          .until(() -> fleet.leaders().size() <= 1);
+      held.close(); // the held answers arrive now, all of them late
+    }
+    // the late answers must not keep the key held for a candidate that no longer leads
+    awaitSingleLeader(t.leaderlessBound());
+  }
+
+  @Test
   void etcdOutageLeavesNobodyLeadingAndLeadershipReturnsAfterwards() throws Exception {
     awaitSingleLeader(fleet.firstLeaderBound());
     try (FaultInjector faults = new FaultInjector(fleet.history())) {
