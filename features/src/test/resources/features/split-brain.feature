@@ -14,6 +14,15 @@ Feature: No split brain
     Then for 3 seconds exactly that leader keeps leading
     And the fencing tokens in the history strictly increase
 
+  Scenario: Lock-store answers held past the session TTL arrive late and do not revive the lapsed session
+    Given 3 clusters "east", "west", "south" with one candidate each
+    And a leader has been elected
+    When the lock store's answers to the leader's controller are held
+    Then within 4 seconds the old leader no longer leads
+    When the held answers are delivered after 4 seconds
+    Then within 10 seconds exactly one leader runs in any cluster
+    And the fencing tokens in the history strictly increase
+
   Scenario: A paused leader resumes after its lease ran out and does not lead again
     Given 3 clusters "east", "west", "south" with one candidate each
     And a leader has been elected

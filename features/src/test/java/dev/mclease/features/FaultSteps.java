@@ -116,6 +116,20 @@ public final class FaultSteps {
     world.heal("isolation");
   }
 
+  @When("the lock store's answers to the leader's controller are held")
+  public void holdStoreAnswers() {
+    world.inject("held answers", Fault.holdStoreAnswers(leaderCluster()));
+  }
+
+  /** Held for {@code seconds} (longer than the backend TTL G), at most one leader meanwhile, then all delivered late. */
+  @When("the held answers are delivered after {int} seconds")
+  public void deliverHeldAnswers(int seconds) {
+    Duration hold = Duration.ofSeconds(seconds);
+    assertThat(hold).as("held for longer than the backend TTL").isGreaterThan(world.timings().backendTtl());
+    holdWithAtMostOneLeader(hold);
+    world.heal("held answers");
+  }
+
   // ---------------------------------------------------------------------------------------- clocks
 
   @When("the wall clocks of the leader's candidate and controller jump by {word}")
