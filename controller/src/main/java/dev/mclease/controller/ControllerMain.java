@@ -160,7 +160,19 @@ public final class ControllerMain implements Callable<Integer> {
   boolean releaseOnShutdown;
 
   public static void main(String[] args) {
+    routeJavaUtilLogging();
     System.exit(new CommandLine(new ControllerMain()).execute(args));
+  }
+
+  /**
+   * gRPC, under jetcd, logs through {@code java.util.logging}: without this its lines would bypass logback's format
+   * and levels. Only a main may do this; a library must not reconfigure its host's logging.
+   */
+  public static void routeJavaUtilLogging() {
+    if (!org.slf4j.bridge.SLF4JBridgeHandler.isInstalled()) {
+      org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+      org.slf4j.bridge.SLF4JBridgeHandler.install();
+    }
   }
 
   @Override

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 public final class MclCli {
 
   public static void main(String[] args) {
+    dev.mclease.controller.ControllerMain.routeJavaUtilLogging();
     CommandLine cli = new CommandLine(new MclCli());
     cli.registerConverter(java.time.Duration.class, new DurationConverter());
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {

@@ -148,9 +148,25 @@ public final class ControllerNode implements AutoCloseable {
     LOG.info("controller of {} killed", clusterName);
   }
 
+  /**
+   * Shuts the controller down gracefully: unlike {@link #kill()} its links stay up while it closes, so it ends its
+   * watches and sessions in order instead of seeing its network vanish (which only a crash should look like).
+   */
   @Override
-  public void close() {
-    kill();
+  public synchronized void close() {
+    if (controller != null) {
+      try {
+        controller.close();
+        backend.close();
+        client.close();
+      } catch (RuntimeException e) {
+        LOG.debug("closing the controller of {}", clusterName, e);
+      } finally {
+        controller = null;
+        backend = null;
+        client = null;
+      }
+    }
     apiProxy.close();
     etcdProxies.forEach(TcpProxy::close);
   }
