@@ -133,15 +133,8 @@ public final class ControllerNode implements AutoCloseable {
     etcdProxies.forEach(TcpProxy::partition);
     apiProxy.partition();
     try {
-      controller.close();
-      backend.close();
-      client.close();
-    } catch (RuntimeException e) {
-      LOG.debug("closing a killed controller", e);
+      stop();
     } finally {
-      controller = null;
-      backend = null;
-      client = null;
       etcdProxies.forEach(TcpProxy::heal);
       apiProxy.heal();
     }
@@ -154,20 +147,26 @@ public final class ControllerNode implements AutoCloseable {
    */
   @Override
   public synchronized void close() {
-    if (controller != null) {
-      try {
-        controller.close();
-        backend.close();
-        client.close();
-      } catch (RuntimeException e) {
-        LOG.debug("closing the controller of {}", clusterName, e);
-      } finally {
-        controller = null;
-        backend = null;
-        client = null;
-      }
-    }
+    stop();
     apiProxy.close();
     etcdProxies.forEach(TcpProxy::close);
+  }
+
+  /** Closes the controller, its backend and its client, whatever state the links are in. */
+  private void stop() {
+    if (controller == null) {
+      return;
+    }
+    try {
+      controller.close();
+      backend.close();
+      client.close();
+    } catch (RuntimeException e) {
+      LOG.debug("closing the controller of {}", clusterName, e);
+    } finally {
+      controller = null;
+      backend = null;
+      client = null;
+    }
   }
 }

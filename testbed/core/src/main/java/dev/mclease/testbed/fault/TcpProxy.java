@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -246,7 +247,7 @@ public final class TcpProxy implements AutoCloseable {
           if (up ? dropUpstream : dropDownstream) {
             continue;
           }
-          line.add(new Chunk(System.nanoTime() + latencyNanos, java.util.Arrays.copyOf(buf, n)));
+          line.add(new Chunk(System.nanoTime() + latencyNanos, Arrays.copyOf(buf, n)));
         }
       } catch (IOException e) {
         LOG.trace("TCP proxy {}: connection ended", name, e);
