@@ -197,9 +197,8 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
    */
   private void awaitConfirmation(long deadline) {
     synchronized (this) {
-      while (confirmWaitNanos > 0 && !closed && watch && informer != null && !heartbeats.isEmpty() && !leaderAt(nanoTime.getAsLong())
-          && observed != null && observed.getSpec() != null
-          && identity.equals(observed.getSpec().getHolderIdentity())) {
+      while (confirmWaitNanos > 0 && !closed && watch && informer != null && !heartbeats.isEmpty()
+          && !leaderAt(nanoTime.getAsLong()) && holdsSpec()) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return;
@@ -352,9 +351,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       if (closed) {
         return;
       }
-      boolean holdsSpec = observed != null && observed.getSpec() != null
-          && identity.equals(observed.getSpec().getHolderIdentity());
-      c = holdsSpec ? client : null;
+      c = holdsSpec() ? client : null;
       inf = informer;
     }
     if (c != null) {
@@ -604,6 +601,11 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       notifyListeners();
     }
     judgementMayHaveChanged();
+  }
+
+  /** Whether the last observed spec names this instance as its cluster's local candidate. Caller holds the monitor. */
+  private boolean holdsSpec() {
+    return observed != null && observed.getSpec() != null && identity.equals(observed.getSpec().getHolderIdentity());
   }
 
   private boolean leaderAt(long now) {
