@@ -32,9 +32,15 @@ import org.slf4j.LoggerFactory;
  * <p>Callbacks run one at a time, in order, on the callback executor (a dedicated thread by default), never on the
  * elector's thread: a slow {@code onStartLeading} (starting an operator) cannot delay heartbeats.
  * {@code onStartLeading} receives the fencing token of the leadership, or -1 if the controller published none.
- * A leader must still check {@link MultiClusterLeaseLock#isLeader()} (or fence with the token) before each side
- * effect: a paused process hears {@code onStopLeading} late, but stops being leader at
- * {@link MultiClusterLeaseLock#validUntilNanos()}.
+ *
+ * <p>Which signal to trust: the callbacks say when to <em>start and stop work</em>; the lock's
+ * {@link MultiClusterLeaseLock#leadership()} snapshot says whether a side effect may happen <em>now</em>. The two
+ * differ by design for short moments: on a fresh process the lock may count itself leader a tick before
+ * {@code onStartLeading} runs, and a paused process hears {@code onStopLeading} late although its leadership ended
+ * at {@link Leadership#validUntilNanos()}. So take a snapshot before each side effect and fence it with the token.
+ * After {@link #close()} has begun, neither ever says "leader" again.
+ *
+ * <p>The runner owns the lock it was built with: {@link #close()} releases and closes it.
  */
 public final class CandidateRunner implements AutoCloseable {
 
@@ -119,7 +125,10 @@ public final class CandidateRunner implements AutoCloseable {
     return terms;
   }
 
-  /** Ends leadership (releasing the lock), stops campaigning and waits for the last callback. */
+  /**
+   * Ends leadership (releasing the lock), stops campaigning, waits for the last callback and closes the lock: from
+   * the first moment of close on, the lock never counts itself leader again.
+   */
   @Override
   public void close() {
     CompletableFuture<?> running;
@@ -133,11 +142,9 @@ public final class CandidateRunner implements AutoCloseable {
     if (running != null) {
       running.cancel(true); // the elector's stopLeading runs here: releaseOnCancel writes holderIdentity ""
     }
-    try {
-      lock.release(client); // also a candidacy that was never confirmed
-    } catch (RuntimeException e) {
-      LOG.warn("{}: could not release the local candidacy on close: {}", name, e.getMessage());
-    }
+    // Final before anything else can run: no tick still in flight may take spec or be confirmed again. Closing the
+    // lock also releases a local candidacy that was never confirmed (it logs when it cannot).
+    lock.close();
     CompletableFuture<Void> drained = new CompletableFuture<>();
     callbacks.execute(() -> {
       if (leading) {
@@ -194,7 +201,7 @@ public final class CandidateRunner implements AutoCloseable {
   }
 
   private void started() {
-    long token = lock.fencingToken().orElse(-1);
+    long token = lock.leadership().fencingToken().orElse(-1);
     callbacks.execute(() -> {
       if (!leading) {
         leading = true;
@@ -217,7 +224,8 @@ public final class CandidateRunner implements AutoCloseable {
   }
 
   private void newLeader(String leader) {
-    String shown = MultiClusterLeaseLock.NO_LEADER.equals(leader) ? "" : leader;
+    // fabric8 reports a graceful release as a new leader null: the documented answer for "none known" is ""
+    String shown = leader == null || MultiClusterLeaseLock.NO_LEADER.equals(leader) ? "" : leader;
     callbacks.execute(() -> {
       try {
         onNewLeader.accept(shown);

@@ -21,13 +21,11 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -105,6 +103,11 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final ExecutorService io;
   private final Object ioGate = new Object();
+  /**
+   * Random per lock instance, written as spec.holderInstance with every heartbeat: a restart under the same identity
+   * shows the controller a new instance, which it turns into a new acquisition with a larger fencing token.
+   */
+  private final String instance;
 
   // --- state, guarded by this ---
   private MultiClusterLease observed;
@@ -113,17 +116,20 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private String pairRenewTime;
   private long pairSinceNanos;
   /** Heartbeats T this instance wrote (or is writing) → monotonic instant t0 of the write request. */
-  private final Map<Instant, Long> heartbeats = new HashMap<>();
+  private final HeartbeatLedger heartbeats;
   private Instant lastT;
   private boolean wrote;
   private long lastWriteNanos;
   private boolean confirmed;
-  private long confirmedT0;
+  /** Monotonic end of the newest confirmation: t0(T) + min(D, status.confirmationWindowMilliseconds). */
+  private long confirmedUntil;
   private Long confirmedToken;
   private boolean reportedLeader;
   private volatile KubernetesClient client;
   private SharedIndexInformer<MultiClusterLease> informer;
   private boolean closed;
+  /** Set first thing in {@link #close()}: from then on this instance never counts itself leader again. */
+  private boolean closing;
 
   // guarded by ioGate
   private Future<?> inFlight;
@@ -153,6 +159,8 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       return t;
     });
     this.pairSinceNanos = nanoTime.getAsLong();
+    this.heartbeats = new HeartbeatLedger(deadlineNanos);
+    this.instance = UUID.randomUUID().toString();
   }
 
   /**
@@ -270,7 +278,25 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
    * the current leadership ends unless a newer heartbeat is confirmed; {@link Long#MIN_VALUE} if not leader now.
    */
   public synchronized long validUntilNanos() {
-    return leaderAt(nanoTime.getAsLong()) ? confirmedT0 + deadlineNanos : Long.MIN_VALUE;
+    return leaderAt(nanoTime.getAsLong()) ? confirmedUntil : Long.MIN_VALUE;
+  }
+
+  /**
+   * Leader?, fencing token and monotonic deadline in one atomic answer: use this, not {@link #isLeader()} followed
+   * by {@link #fencingToken()}, to fence a side effect (the two calls can disagree when the judgement changes in
+   * between).
+   */
+  public synchronized Leadership leadership() {
+    if (!leaderAt(nanoTime.getAsLong())) {
+      return Leadership.NONE;
+    }
+    return new Leadership(true, confirmedToken == null ? OptionalLong.empty() : OptionalLong.of(confirmedToken),
+        confirmedUntil);
+  }
+
+  /** The random id of this lock instance, written as {@code spec.holderInstance} with every heartbeat. */
+  public String instance() {
+    return instance;
   }
 
   /** {@code status.fencingToken} of the confirmed leadership; empty when not leader (or none was published). */
@@ -348,12 +374,19 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     KubernetesClient c;
     SharedIndexInformer<MultiClusterLease> inf;
     synchronized (this) {
-      if (closed) {
+      if (closed || closing) {
         return;
       }
+      // final from here on: no confirmation, early or late, makes this instance leader again
+      closing = true;
+      heartbeats.clear();
+      confirmed = false;
+      confirmedToken = null;
+      notifyAll();
       c = holdsSpec() ? client : null;
       inf = informer;
     }
+    judgementMayHaveChanged();
     if (c != null) {
       try {
         release(c, false);
@@ -409,8 +442,14 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       }
       Instant t;
       synchronized (this) {
+        // Again, on the io thread: a heartbeat of a tick that was still in flight when release() began may have
+        // been recorded since. No echo may confirm us once the controller can see "" and free the lock at once.
+        heartbeats.clear();
+        confirmed = false;
+        confirmedToken = null;
         t = nextT();
       }
+      judgementMayHaveChanged();
       try {
         MultiClusterLease written = client.resource(withSpec(current, "", t)).update();
         observe(written);
@@ -443,7 +482,9 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     }
     if (current == null) {
       observe(null);
-      createWithHeartbeat(client);
+      if (!isClosing()) {
+        createWithHeartbeat(client);
+      }
       return;
     }
     observe(current);
@@ -451,7 +492,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     String took;
     synchronized (this) {
       long now = nanoTime.getAsLong();
-      took = mayWriteSpec(current.getSpec(), now);
+      took = closing ? null : mayWriteSpec(current.getSpec(), now);
       if (took == null || (wrote && now - lastWriteNanos < minWriteIntervalNanos)) {
         took = null;
         t = null;
@@ -488,7 +529,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     }
     MultiClusterLease fresh = new MultiClusterLease();
     fresh.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
-    fresh.setSpec(new MultiClusterLeaseSpec(identity, leaseSeconds(), MicroTimes.of(t)));
+    fresh.setSpec(heartbeatSpec(t));
     try {
       MultiClusterLease created = client.resource(fresh).create();
       problems.clear();
@@ -511,7 +552,12 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private String mayWriteSpec(MultiClusterLeaseSpec spec, long now) {
     String holder = spec == null ? null : spec.getHolderIdentity();
     if (identity.equals(holder)) {
-      return "";
+      String earlier = spec.getHolderInstance();
+      // A restart under the same identity takes spec at once; the controller sees a new holderInstance and
+      // re-acquires once the earlier instance's last confirmation has run out, so the new term gets a new token.
+      return earlier == null || earlier.equals(instance) ? ""
+          : "it was held by an earlier instance of this identity (" + earlier + "); leadership follows with a new "
+              + "fencing token once that instance's last confirmation has run out";
     }
     if (holder == null || holder.isEmpty()) {
       return "it was free";
@@ -528,14 +574,9 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   /** Picks the next T and remembers T → t0. Caller holds the monitor. */
   private Instant heartbeat(long now) {
     Instant t = nextT();
-    heartbeats.put(t, now);
+    heartbeats.wrote(t, now);
     wrote = true;
     lastWriteNanos = now;
-    for (Iterator<Long> it = heartbeats.values().iterator(); it.hasNext(); ) {
-      if (now - it.next() >= deadlineNanos) {
-        it.remove();
-      }
-    }
     return t;
   }
 
@@ -587,11 +628,11 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       }
       confirmed = false;
       confirmedToken = null;
-      if (st != null && identity.equals(st.getLeader()) && echoed != null) {
-        Long t0 = heartbeats.get(echoed);
-        if (t0 != null) {
+      if (st != null && identity.equals(st.getLeader()) && !closing) {
+        OptionalLong until = heartbeats.leadsUntil(echoed, st.getConfirmationWindowMilliseconds());
+        if (until.isPresent()) {
           confirmed = true;
-          confirmedT0 = t0;
+          confirmedUntil = until.getAsLong();
           confirmedToken = st.getFencingToken();
           notifyAll(); // a tick waiting in awaitConfirmation answers now
         }
@@ -608,8 +649,12 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     return observed != null && observed.getSpec() != null && identity.equals(observed.getSpec().getHolderIdentity());
   }
 
+  private synchronized boolean isClosing() {
+    return closing;
+  }
+
   private boolean leaderAt(long now) {
-    return confirmed && now - confirmedT0 < deadlineNanos;
+    return confirmed && !closing && now - confirmedUntil < 0;
   }
 
   /** Logs a leadership change once, and tells listeners. */
@@ -621,7 +666,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       if (leader != reportedLeader) {
         reportedLeader = leader;
         line = leader ? "confirmed as global leader, fencing token " + confirmedToken + ", valid for "
-            + Duration.ofNanos(confirmedT0 + deadlineNanos - now).toMillis() + " ms unless renewed"
+            + Duration.ofNanos(confirmedUntil - now).toMillis() + " ms unless renewed"
             : "no longer leader: " + whyNotLeader(now);
       }
     }
@@ -642,8 +687,13 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     if (!identity.equals(st.getLeader())) {
       return "status names " + st.getLeader() + nonEmpty(st.getLeaderCluster()).map(c -> " in " + c).orElse("");
     }
+    if (closing) {
+      return "the lock is closed";
+    }
     if (confirmed) {
-      return "no fresh confirmation within renewDeadline " + renewDeadline + " of the last confirmed heartbeat";
+      return "no fresh confirmation within the window of the last confirmed heartbeat (renewDeadline "
+          + renewDeadline + ", capped by the controller's status.confirmationWindowMilliseconds "
+          + st.getConfirmationWindowMilliseconds() + ")";
     }
     return "status echoes a heartbeat this instance did not write (stale status or released)";
   }
@@ -824,9 +874,15 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private MultiClusterLease withSpec(MultiClusterLease current, String holder, Instant t) {
     MultiClusterLease desired = new MultiClusterLease();
     desired.setMetadata(new ObjectMetaBuilder(current.getMetadata()).build());
-    desired.setSpec(new MultiClusterLeaseSpec(holder, leaseSeconds(), MicroTimes.of(t)));
+    desired.setSpec(holder.isEmpty() ? new MultiClusterLeaseSpec("", leaseSeconds(), MicroTimes.of(t))
+        : heartbeatSpec(t));
     desired.setStatus(null);
     return desired;
+  }
+
+  /** Our heartbeat T, with the renewDeadline the controller caps confirmations by, and this lock instance. */
+  private MultiClusterLeaseSpec heartbeatSpec(Instant t) {
+    return new MultiClusterLeaseSpec(identity, leaseSeconds(), MicroTimes.of(t), renewDeadline.toMillis(), instance);
   }
 
   private int leaseSeconds() {

@@ -287,6 +287,72 @@ class MultiClusterLeaseLockTest {
   }
 
   @Test
+  void everyHeartbeatPublishesTheRenewDeadlineAndTheLockInstance() {
+    MultiClusterLeaseLock a = lock("a");
+    a.get(client);
+    assertThat(read().getSpec().getRenewDeadlineMilliseconds()).isEqualTo(D.toMillis());
+    assertThat(read().getSpec().getHolderInstance()).isEqualTo(a.instance());
+    tick();
+    MultiClusterLeaseLock b = lock("a"); // a restart under the same identity takes spec with its own instance
+    b.get(client);
+    assertThat(holder()).isEqualTo("a");
+    assertThat(read().getSpec().getHolderInstance()).isEqualTo(b.instance()).isNotEqualTo(a.instance());
+  }
+
+  @Test
+  void theControllersConfirmationWindowCapsALongerRenewDeadline() {
+    MultiClusterLeaseLock a = lock("a");
+    long t0 = ticker.getAsLong();
+    a.get(client);
+    EchoingStatusWriter.writeStatus(client, object(), s -> {
+      s.setLeader("a");
+      s.setObservedRenewTime(renewTime());
+      s.setFencingToken(4L);
+      s.setConfirmationWindowMilliseconds(2500L);
+    });
+    a.get(client);
+    assertThat(a.isLeader()).isTrue();
+    assertThat(a.validUntilNanos()).as("t0 + min(D = 10 s, window 2.5 s)").isEqualTo(t0 + 2_500_000_000L);
+    ticker.advance(Duration.ofMillis(2500));
+    assertThat(a.isLeader()).as("the window ended although D = 10 s has not").isFalse();
+  }
+
+  @Test
+  void leadershipIsOneAtomicSnapshot() {
+    MultiClusterLeaseLock a = lock("a");
+    assertThat(a.leadership()).isEqualTo(Leadership.NONE);
+    long t0 = ticker.getAsLong();
+    a.get(client);
+    status("a", renewTime(), 7);
+    a.get(client);
+    Leadership now = a.leadership();
+    assertThat(now.leader()).isTrue();
+    assertThat(now.fencingToken()).hasValue(7);
+    assertThat(now.validUntilNanos()).isEqualTo(t0 + D.toNanos());
+    assertThat(now.isValidAt(ticker.getAsLong())).isTrue();
+    assertThat(now.isValidAt(t0 + D.toNanos())).isFalse();
+    ticker.advance(D);
+    assertThat(a.leadership()).isEqualTo(Leadership.NONE);
+  }
+
+  @Test
+  void closeIsFinalEvenForAnEchoThatArrivesAfterIt() {
+    MultiClusterLeaseLock a = lock("a");
+    a.get(client);
+    MicroTime mine = renewTime();
+    status("a", mine, 3);
+    a.get(client);
+    assertThat(a.isLeader()).isTrue();
+    a.close();
+    assertThat(a.isLeader()).isFalse();
+    assertThat(a.leadership()).isEqualTo(Leadership.NONE);
+    // a late echo of a heartbeat it wrote, seen by a tick that was still running: nothing
+    status("a", mine, 3);
+    a.get(client);
+    assertThat(a.isLeader()).isFalse();
+  }
+
+  @Test
   void statusNamingSomeoneElseEndsLeadershipAtOnce() {
     MultiClusterLeaseLock a = lock("a");
     a.get(client);

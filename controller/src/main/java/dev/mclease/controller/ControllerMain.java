@@ -138,7 +138,9 @@ public final class ControllerMain implements Callable<Integer> {
 
   @Option(names = "--candidate-renew-deadline", defaultValue = "${env:MCL_CANDIDATE_RENEW_DEADLINE:-10s}",
       converter = DurationConverter.class,
-      description = "D: the candidates' renew deadline (env MCL_CANDIDATE_RENEW_DEADLINE).")
+      description = "D: the renew deadline assumed for candidates that do not publish spec.renewDeadlineMilliseconds "
+          + "(clients before 0.2), and the shortest confirmation window granted to those that do "
+          + "(env MCL_CANDIDATE_RENEW_DEADLINE).")
   Duration renewDeadline;
 
   @Option(names = "--candidate-retry-period", defaultValue = "${env:MCL_CANDIDATE_RETRY_PERIOD:-2s}",

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,7 +58,13 @@ final class LeaseWorker {
   /** Where the lease stands, for tests and logs. */
   enum Phase { IDLE, CONTENDING, HOLDING, FOLLOWING, INVALID }
 
-  private record Mine(String holder, long token, Instant acquiredAt) {
+  /** What this controller holds: the global lock for one lock instance ({@code holderInstance}) of a candidate. */
+  private record Mine(String holder, String instance, long token, Instant acquiredAt) {
+
+    /** Whether this acquisition serves exactly that candidate process; a restart under the same name does not. */
+    boolean serves(String candidate, String candidateInstance) {
+      return holder.equals(candidate) && Objects.equals(instance, candidateInstance);
+    }
   }
 
   private final String namespace;
@@ -69,13 +76,14 @@ final class LeaseWorker {
   private final Clock clock;
   private final LongSupplier nanoTime;
   private final ControllerMetrics metrics;
-  private final long echoNeedNanos;
+  private final EchoRule echoRule;
   private final long retryNanos;
 
   // --- what the candidates wrote, and when this process saw it change
   private MultiClusterLeaseSpec spec;
   private long generation;
   private String lastHolder;
+  private String lastInstance;
   private String lastRenew;
   private long lastChangeNanos;
   private boolean seen;
@@ -88,6 +96,8 @@ final class LeaseWorker {
   private boolean needLookup = true;
   private MicroTime lastEchoed;
   private long lastEchoSeenNanos;
+  /** The window granted with {@link #lastEchoed}: how long that echo lets its candidate lead from t0(T). */
+  private long lastEchoWindowNanos;
   private boolean echoedThisAcquisition;
 
   // --- lifecycle and output
@@ -97,6 +107,7 @@ final class LeaseWorker {
   private final Map<String, Condition> previousConditions = new HashMap<>();
   private boolean writeFailed;
   private String lastInvalid;
+  private String lastTooLong;
   private String lastMalformedEvent;
   private Phase phase = Phase.IDLE;
 
@@ -111,7 +122,7 @@ final class LeaseWorker {
     this.clock = clock;
     this.nanoTime = nanoTime;
     this.metrics = metrics;
-    this.echoNeedNanos = cfg.candidateRenewDeadline().plus(cfg.safetyMargin()).toNanos();
+    this.echoRule = EchoRule.of(cfg);
     this.retryNanos = cfg.retryPeriod().toNanos();
   }
 
@@ -143,9 +154,12 @@ final class LeaseWorker {
     Long gen = lease.getMetadata() == null ? null : lease.getMetadata().getGeneration();
     this.generation = gen == null ? 0 : gen;
     String holder = nullToEmpty(s.getHolderIdentity());
+    String instance = s.getHolderInstance();
     String renew = s.getRenewTime() == null ? null : s.getRenewTime().getTime();
-    if (!seen || !holder.equals(lastHolder) || !Objects.equals(renew, lastRenew)) {
+    if (!seen || !holder.equals(lastHolder) || !Objects.equals(instance, lastInstance)
+        || !Objects.equals(renew, lastRenew)) {
       lastHolder = holder;
+      lastInstance = instance;
       lastRenew = renew;
       lastChangeNanos = observedAtNanos;
     }
@@ -215,6 +229,7 @@ final class LeaseWorker {
     String invalid = deleted ? null : validate(spec);
     long leaseNanos = invalid == null ? Duration.ofSeconds(spec.getLeaseDurationSeconds()).toNanos() : 0;
     String holder = nullToEmpty(spec.getHolderIdentity());
+    String instance = spec.getHolderInstance();
     boolean alive = invalid == null && !holder.isEmpty() && now - lastChangeNanos < leaseNanos;
     String candidate = alive && !deleted && !stopping ? holder : null;
     if (alive) {
@@ -230,12 +245,13 @@ final class LeaseWorker {
     }
 
     // 2. Release when the candidate is gone, changed, invalid, or we stop.
-    if (mine != null && !mine.holder.equals(candidate)) {
+    if (mine != null && !mine.serves(candidate, instance)) {
       boolean explicit = !deleted && !stopping && invalid == null && holder.isEmpty();
-      long safeAt = echoedThisAcquisition ? lastEchoSeenNanos + echoNeedNanos : now;
+      long safeAt = echoedThisAcquisition ? echoRule.releaseSafeAt(lastEchoSeenNanos, lastEchoWindowNanos) : now;
       if (explicit || safeAt - now <= 0) {
         String reason = deleted ? "deleted" : stopping ? "shutdown" : invalid != null ? "invalid-spec"
-            : holder.isEmpty() ? "released" : !alive ? "heartbeat-expired" : "holder-changed";
+            : holder.isEmpty() ? "released" : !alive ? "heartbeat-expired"
+            : mine.holder.equals(holder) ? "restarted" : "holder-changed";
         release(reason);
       } else {
         next = Math.min(next, safeAt); // an echo may still be in force: wait until its window has closed
@@ -250,7 +266,7 @@ final class LeaseWorker {
 
     // 3. Contend for the candidate, or learn who holds the key.
     if (candidate != null && mine == null) {
-      acquire(candidate);
+      acquire(candidate, instance);
       if (mine == null) {
         next = Math.min(next, now + retryNanos);
       }
@@ -262,11 +278,11 @@ final class LeaseWorker {
     }
 
     // 4. Echo (or refuse to) and write the status.
-    MultiClusterLeaseStatus desired = desiredStatus(now, candidate, holder, alive, invalid);
+    MultiClusterLeaseStatus desired = desiredStatus(now, candidate, instance, holder, alive, invalid);
     if (mine != null) {
       long hu = backend.heldUntilNanos();
       if (hu != Long.MIN_VALUE) {
-        long ruleEnds = hu - echoNeedNanos;
+        long ruleEnds = echoRule.grantEndsAt(hu, spec.getRenewDeadlineMilliseconds());
         next = Math.min(next, ruleEnds - now > 0 ? ruleEnds : now + retryNanos);
         next = Math.min(next, hu);
       }
@@ -282,7 +298,7 @@ final class LeaseWorker {
 
   // ------------------------------------------------------------------------------------------- transitions
 
-  private void acquire(String candidate) {
+  private void acquire(String candidate, String instance) {
     Instant at = clock.instant().truncatedTo(ChronoUnit.MICROS);
     try {
       AcquireResult r = backend.acquire(key, new LockValue(candidate, cfg.clusterName(), at));
@@ -290,7 +306,7 @@ final class LeaseWorker {
       malformed = null;
       needLookup = false;
       if (r instanceof AcquireResult.Granted g) {
-        mine = new Mine(candidate, g.token(), at);
+        mine = new Mine(candidate, instance, g.token(), at);
         other = null;
         echoedThisAcquisition = false;
         lastEchoed = null;
@@ -379,8 +395,8 @@ final class LeaseWorker {
 
   // ------------------------------------------------------------------------------------------- status
 
-  private MultiClusterLeaseStatus desiredStatus(long now, String candidate, String holder, boolean alive,
-      String invalid) {
+  private MultiClusterLeaseStatus desiredStatus(long now, String candidate, String instance, String holder,
+      boolean alive, String invalid) {
     MultiClusterLeaseStatus st = new MultiClusterLeaseStatus();
     st.setObservedGeneration(generation);
     BackendHealth health = backend.health();
@@ -391,17 +407,23 @@ final class LeaseWorker {
     String leaderStatus;
     String leaderReason;
     String leaderMessage;
-    if (mine != null && mine.holder.equals(candidate)) {
+    if (mine != null && mine.serves(candidate, instance)) {
       st.setLeader(mine.holder);
       st.setLeaderCluster(cfg.clusterName());
       st.setFencingToken(mine.token);
       st.setAcquireTime(MicroTimes.of(mine.acquiredAt));
-      long hu = backend.heldUntilNanos();
-      boolean ruleOk = health.reachable() && hu != Long.MIN_VALUE && hu - nanoTime.getAsLong() >= echoNeedNanos;
+      long echoAt = nanoTime.getAsLong();
+      OptionalLong grant = health.reachable()
+          ? echoRule.grant(backend.heldUntilNanos(), echoAt, spec.getRenewDeadlineMilliseconds())
+          : OptionalLong.empty();
+      boolean ruleOk = grant.isPresent();
       if (ruleOk && spec.getRenewTime() != null) {
         if (!Objects.equals(spec.getRenewTime(), lastEchoed)) {
+          // The window is fixed once per heartbeat: re-rendering status for the same T must not move it (nor cause
+          // a write per reconcile), and the release wait must match what the candidate was told.
           lastEchoed = spec.getRenewTime();
           lastEchoSeenNanos = lastChangeNanos;
+          lastEchoWindowNanos = grant.getAsLong();
           echoedThisAcquisition = true;
           metrics.echoed();
         }
@@ -413,17 +435,21 @@ final class LeaseWorker {
         leaderStatus = Conditions.FALSE;
         leaderReason = Conditions.REASON_BACKEND_UNREACHABLE;
         leaderMessage = "heartbeats are not confirmed: the backend session cannot vouch for the lock for another "
-            + "D + M = " + Duration.ofNanos(echoNeedNanos).toMillis() + " ms (" + backendDetail + "); the candidate"
+            + "D + M = " + Duration.ofNanos(Math.min(echoRule.candidateDeadlineNanos(spec.getRenewDeadlineMilliseconds()),
+                cfg.candidateRenewDeadline().toNanos())).plus(cfg.safetyMargin()).toMillis()
+            + " ms (" + backendDetail + "); the candidate"
             + " stops leading within its renew deadline; check the controller's connection to the backend";
         reachable = reachable && ruleOk;
       }
       st.setObservedRenewTime(lastEchoed);
+      st.setConfirmationWindowMilliseconds(lastEchoed == null ? null : windowMillis());
     } else if (mine != null) {
       st.setLeader(mine.holder);
       st.setLeaderCluster(cfg.clusterName());
       st.setFencingToken(mine.token);
       st.setAcquireTime(MicroTimes.of(mine.acquiredAt));
       st.setObservedRenewTime(lastEchoed);
+      st.setConfirmationWindowMilliseconds(lastEchoed == null ? null : windowMillis());
       leaderStatus = Conditions.FALSE;
       leaderReason = Conditions.REASON_RELEASED;
       leaderMessage = "releasing the global lock of " + mine.holder + " (token " + mine.token + ") as soon as its"
@@ -502,8 +528,53 @@ final class LeaseWorker {
                 + " server"));
       }
     }
+    Optional<Condition> covered = renewDeadlineCondition(holder, invalid);
+    covered.ifPresent(conds::add);
+    String tooLong = covered.filter(c -> Conditions.FALSE.equals(c.getStatus())).map(Condition::getMessage)
+        .orElse(null);
+    if (tooLong != null && !tooLong.equals(lastTooLong)) {
+      LOG.warn("{}: {}", key, tooLong);
+      out.event(namespace, name, "Warning", Conditions.REASON_RENEW_DEADLINE_TOO_LONG, tooLong);
+    }
+    lastTooLong = tooLong;
     st.setConditions(conds);
     return st;
+  }
+
+  /** Rounded down, so the candidate is never told more than was granted. */
+  private long windowMillis() {
+    return lastEchoWindowNanos / 1_000_000L;
+  }
+
+  /** RenewDeadlineCovered, while there is a valid local candidate to say it about. */
+  private Optional<Condition> renewDeadlineCondition(String holder, String invalid) {
+    if (invalid != null || holder.isEmpty()) {
+      return Optional.empty();
+    }
+    Long d = spec.getRenewDeadlineMilliseconds();
+    long cover = echoRule.steadyCover().toMillis();
+    String numbers = "backend TTL G " + cfg.backendTtl().toMillis() + " ms - renew interval K "
+        + cfg.backendRenewInterval().toMillis() + " ms - safety margin M " + cfg.safetyMargin().toMillis() + " ms = "
+        + cover + " ms";
+    if (d == null) {
+      return Optional.of(condition(Conditions.RENEW_DEADLINE_COVERED, Conditions.UNKNOWN,
+          Conditions.REASON_RENEW_DEADLINE_NOT_PUBLISHED, "candidate " + holder + " does not publish "
+              + "spec.renewDeadlineMilliseconds (a client before 0.2): it is trusted to keep its renewDeadline at most"
+              + " this controller's --candidate-renew-deadline " + cfg.candidateRenewDeadline().toMillis() + " ms;"
+              + " upgrade the client so that every confirmation is capped by what the global lock covers"));
+    }
+    if (echoRule.covers(d)) {
+      return Optional.of(condition(Conditions.RENEW_DEADLINE_COVERED, Conditions.TRUE,
+          Conditions.REASON_WITHIN_LOCK_COVER, "candidate " + holder + "'s renewDeadline " + d + " ms fits in what "
+              + "the global lock vouches for between two renewals (" + numbers + ")"));
+    }
+    return Optional.of(condition(Conditions.RENEW_DEADLINE_COVERED, Conditions.FALSE,
+        Conditions.REASON_RENEW_DEADLINE_TOO_LONG, "candidate " + holder + "'s renewDeadline " + d + " ms is longer "
+            + "than the global lock vouches for between two renewals (" + numbers + "): each confirmation is capped "
+            + "(status.confirmationWindowMilliseconds), so it leads for less than it expects after each heartbeat. "
+            + "Lower the candidate's renewDeadline to at most " + cover + " ms, or raise the controller's "
+            + "--backend-ttl to more than " + (d + cfg.backendRenewInterval().toMillis() + cfg.safetyMargin().toMillis())
+            + " ms"));
   }
 
   private Condition condition(String type, String status, String reason, String message) {

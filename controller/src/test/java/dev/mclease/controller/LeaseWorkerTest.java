@@ -64,6 +64,16 @@ class LeaseWorkerTest {
     spec(holder, 2, "2026-03-01T10:00:%02d.000000Z".formatted(n));
   }
 
+  /** A heartbeat of a client that publishes its renewDeadline and its lock instance (clients ≥ 0.2). */
+  private void beat(String holder, String instance, long renewDeadlineMillis, int n) {
+    MultiClusterLease l = new MultiClusterLease();
+    l.setMetadata(new ObjectMetaBuilder().withNamespace("team-a").withName("my-operator")
+        .withGeneration(++generation).build());
+    l.setSpec(new MultiClusterLeaseSpec(holder, 2, new MicroTime("2026-03-01T10:00:%02d.000000Z".formatted(n)),
+        renewDeadlineMillis, instance));
+    worker.onSpec(l, now.get());
+  }
+
   private MultiClusterLeaseStatus st() {
     return out.last();
   }
@@ -350,5 +360,102 @@ class LeaseWorkerTest {
     assertThat(LeaseWorker.validate(new MultiClusterLeaseSpec("a", 15, new MicroTime("yesterday"))))
         .contains("not an RFC 3339");
     assertThat(Duration.ofSeconds(1)).isPositive();
+  }
+
+  @Test
+  void oldClientsGetTheControllersDeadlineAsWindowAndAnUnknownCoverCondition() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    assertThat(st().getConfirmationWindowMilliseconds()).isEqualTo(cfg.candidateRenewDeadline().toMillis());
+    assertThat(reason(st(), Conditions.RENEW_DEADLINE_COVERED)).isEqualTo("Unknown/RenewDeadlineNotPublished");
+  }
+
+  @Test
+  void aCandidateDeadlineLongerThanTheLockCoversIsCappedByTheLockAndReported() {
+    // D = 8 s against G = 3 s, K = 0.3 s, M = 0.5 s: the lock vouches for 2.2 s between renewals.
+    beat("pod-a", "i-1", 8000, 1);
+    worker.reconcile();
+    long window = st().getConfirmationWindowMilliseconds();
+    assertThat(window).as("heldUntil - now - M").isEqualTo(cfg.backendTtl().minus(cfg.safetyMargin()).toMillis());
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("True/GlobalLockAcquired");
+    assertThat(reason(st(), Conditions.RENEW_DEADLINE_COVERED)).isEqualTo("False/RenewDeadlineTooLong");
+    assertThat(st().condition(Conditions.RENEW_DEADLINE_COVERED).get().getMessage())
+        .contains("renewDeadline 8000 ms", "= 2200 ms", "at most 2200 ms", "--backend-ttl to more than 8800 ms");
+    assertThat(out.events).anyMatch(e -> e.startsWith("Warning RenewDeadlineTooLong"));
+
+    // 0.6 s without renewal: the next heartbeat gets what is left, still at least the controller's own D.
+    advance(600);
+    beat("pod-a", "i-1", 8000, 2);
+    worker.reconcile();
+    assertThat(st().getConfirmationWindowMilliseconds()).isEqualTo(3000 - 600 - 500);
+    // 1.1 s without renewal: less than D = 1.5 s is left, no echo at all.
+    advance(500);
+    beat("pod-a", "i-1", 8000, 3);
+    worker.reconcile();
+    assertThat(st().getObservedRenewTime().getTime()).isEqualTo("2026-03-01T10:00:02.000000Z");
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/BackendUnreachable");
+  }
+
+  @Test
+  void aShorterPublishedDeadlineIsGrantedAsIsAndShortensTheReleaseWait() {
+    beat("pod-a", "i-1", 600, 1);
+    worker.reconcile();
+    long echoSeen = now.get();
+    assertThat(st().getConfirmationWindowMilliseconds()).isEqualTo(600);
+    assertThat(reason(st(), Conditions.RENEW_DEADLINE_COVERED)).isEqualTo("True/WithinLockCover");
+    worker.stop();
+    long next = worker.reconcile();
+    assertThat(worker.holding()).isTrue();
+    assertThat(next).isLessThanOrEqualTo(echoSeen + Duration.ofMillis(600).plus(cfg.safetyMargin()).toNanos());
+    now.set(echoSeen + Duration.ofMillis(600).plus(cfg.safetyMargin()).toNanos());
+    renewed();
+    worker.reconcile();
+    assertThat(worker.holding()).isFalse();
+  }
+
+  @Test
+  void theReleaseWaitFollowsTheWindowActuallyGrantedNotTheControllersDeadline() {
+    beat("pod-a", "i-1", 8000, 1);
+    worker.reconcile();
+    long echoSeen = now.get();
+    long granted = Duration.ofMillis(st().getConfirmationWindowMilliseconds()).toNanos();
+    worker.stop();
+    now.set(echoSeen + cfg.candidateRenewDeadline().plus(cfg.safetyMargin()).toNanos());
+    renewed();
+    worker.reconcile();
+    assertThat(worker.holding()).as("the candidate may lead for 2.5 s on that echo, not only D = 1.5 s").isTrue();
+    now.set(echoSeen + granted + cfg.safetyMargin().toNanos());
+    renewed();
+    worker.reconcile();
+    assertThat(worker.holding()).isFalse();
+  }
+
+  @Test
+  void aRestartUnderTheSameIdentityIsANewAcquisitionWithALargerTokenOnceTheOldEchoLapsed() {
+    beat("pod-a", "process-1", 1500, 1);
+    worker.reconcile();
+    long first = st().getFencingToken();
+    long echoSeen = now.get();
+
+    // the pod restarts under its name: a new lock instance heartbeats at once
+    advance(100);
+    renewed();
+    beat("pod-a", "process-2", 1500, 2);
+    long next = worker.reconcile();
+    assertThat(worker.heldToken()).contains(first);
+    assertThat(st().getObservedRenewTime().getTime()).as("the new process is not echoed under the old token")
+        .isEqualTo("2026-03-01T10:00:01.000000Z");
+    assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/Released");
+    long safeAt = echoSeen + Duration.ofMillis(1500).plus(cfg.safetyMargin()).toNanos();
+    assertThat(next).isLessThanOrEqualTo(safeAt);
+
+    now.set(safeAt);
+    renewed();
+    beat("pod-a", "process-2", 1500, 3);
+    worker.reconcile();
+    assertThat(st().getLeader()).isEqualTo("pod-a");
+    assertThat(st().getFencingToken()).isGreaterThan(first);
+    assertThat(st().getObservedRenewTime().getTime()).isEqualTo("2026-03-01T10:00:03.000000Z");
+    assertThat(out.events).anyMatch(e -> e.contains("restarted"));
   }
 }

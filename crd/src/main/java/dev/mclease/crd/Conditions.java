@@ -12,6 +12,12 @@ public final class Conditions {
   public static final String BACKEND_REACHABLE = "BackendReachable";
   /** True while the local candidate's heartbeat keeps changing within leaseDurationSeconds. */
   public static final String CANDIDATE_ALIVE = "CandidateAlive";
+  /**
+   * True while the local candidate's published renewDeadline fits inside what the global lock can vouch for between
+   * two backend renewals; False (reason {@link #REASON_RENEW_DEADLINE_TOO_LONG}) when it does not, so each
+   * confirmation lets it lead for less than it expects; Unknown when the candidate does not publish it.
+   */
+  public static final String RENEW_DEADLINE_COVERED = "RenewDeadlineCovered";
 
   public static final String TRUE = "True";
   public static final String FALSE = "False";
@@ -28,6 +34,9 @@ public final class Conditions {
   public static final String REASON_BACKEND_UNREACHABLE = "BackendUnreachable";
   public static final String REASON_MALFORMED_BACKEND_VALUE = "MalformedBackendValue";
   public static final String REASON_INVALID_SPEC = "InvalidSpec";
+  public static final String REASON_WITHIN_LOCK_COVER = "WithinLockCover";
+  public static final String REASON_RENEW_DEADLINE_TOO_LONG = "RenewDeadlineTooLong";
+  public static final String REASON_RENEW_DEADLINE_NOT_PUBLISHED = "RenewDeadlineNotPublished";
 
   private Conditions() {
   }

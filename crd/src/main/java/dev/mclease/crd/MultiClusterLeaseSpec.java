@@ -20,6 +20,8 @@ public class MultiClusterLeaseSpec {
   public static final int MAX_HOLDER_IDENTITY_LENGTH = 253;
   public static final int MIN_LEASE_DURATION_SECONDS = 1;
   public static final int MAX_LEASE_DURATION_SECONDS = 3600;
+  /** Longest holderInstance a candidate may write (the client writes a 36-character UUID). */
+  public static final int MAX_HOLDER_INSTANCE_LENGTH = 64;
 
   @JsonPropertyDescription("The local candidate currently heartbeating; empty means released.")
   @Size(max = MAX_HOLDER_IDENTITY_LENGTH)
@@ -34,6 +36,17 @@ public class MultiClusterLeaseSpec {
   @SchemaFrom(type = String.class)
   private MicroTime renewTime;
 
+  @JsonPropertyDescription("The holder's renewDeadline in milliseconds: how long it would lead on one confirmed "
+      + "heartbeat. The controller caps each confirmation's window by it and sizes its release wait to it; absent "
+      + "(clients before 0.2) means the controller's --candidate-renew-deadline.")
+  @Min(1)
+  private Long renewDeadlineMilliseconds;
+
+  @JsonPropertyDescription("Random per lock instance (process) of the holder: a new value under the same "
+      + "holderIdentity is a restart, which the controller turns into a new acquisition with a larger fencing token.")
+  @Size(max = MAX_HOLDER_INSTANCE_LENGTH)
+  private String holderInstance;
+
   public MultiClusterLeaseSpec() {
   }
 
@@ -41,6 +54,14 @@ public class MultiClusterLeaseSpec {
     this.holderIdentity = holderIdentity;
     this.leaseDurationSeconds = leaseDurationSeconds;
     this.renewTime = renewTime;
+  }
+
+  /** The spec of a candidate that also publishes its renew deadline and its lock instance (clients ≥ 0.2). */
+  public MultiClusterLeaseSpec(String holderIdentity, Integer leaseDurationSeconds, MicroTime renewTime,
+      Long renewDeadlineMilliseconds, String holderInstance) {
+    this(holderIdentity, leaseDurationSeconds, renewTime);
+    this.renewDeadlineMilliseconds = renewDeadlineMilliseconds;
+    this.holderInstance = holderInstance;
   }
 
   public String getHolderIdentity() {
@@ -67,6 +88,22 @@ public class MultiClusterLeaseSpec {
     this.renewTime = renewTime;
   }
 
+  public Long getRenewDeadlineMilliseconds() {
+    return renewDeadlineMilliseconds;
+  }
+
+  public void setRenewDeadlineMilliseconds(Long renewDeadlineMilliseconds) {
+    this.renewDeadlineMilliseconds = renewDeadlineMilliseconds;
+  }
+
+  public String getHolderInstance() {
+    return holderInstance;
+  }
+
+  public void setHolderInstance(String holderInstance) {
+    this.holderInstance = holderInstance;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -78,17 +115,20 @@ public class MultiClusterLeaseSpec {
     MultiClusterLeaseSpec that = (MultiClusterLeaseSpec) o;
     return Objects.equals(holderIdentity, that.holderIdentity)
         && Objects.equals(leaseDurationSeconds, that.leaseDurationSeconds)
-        && Objects.equals(renewTime, that.renewTime);
+        && Objects.equals(renewTime, that.renewTime)
+        && Objects.equals(renewDeadlineMilliseconds, that.renewDeadlineMilliseconds)
+        && Objects.equals(holderInstance, that.holderInstance);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(holderIdentity, leaseDurationSeconds, renewTime);
+    return Objects.hash(holderIdentity, leaseDurationSeconds, renewTime, renewDeadlineMilliseconds, holderInstance);
   }
 
   @Override
   public String toString() {
     return "MultiClusterLeaseSpec{holderIdentity=" + holderIdentity + ", leaseDurationSeconds="
-        + leaseDurationSeconds + ", renewTime=" + (renewTime == null ? null : renewTime.getTime()) + "}";
+        + leaseDurationSeconds + ", renewTime=" + (renewTime == null ? null : renewTime.getTime())
+        + ", renewDeadlineMilliseconds=" + renewDeadlineMilliseconds + ", holderInstance=" + holderInstance + "}";
   }
 }

@@ -34,6 +34,12 @@ public class MultiClusterLeaseStatus {
   @SchemaFrom(type = String.class)
   private MicroTime observedRenewTime;
 
+  @JsonPropertyDescription("How long, at most, the echo of observedRenewTime lets its writer lead, in milliseconds, "
+      + "counted from the writer's own write of that heartbeat: the controller's certainty window when it echoed "
+      + "(heldUntil - now - safetyMargin), capped by spec.renewDeadlineMilliseconds. A candidate leads until "
+      + "t0(T) + min(its renewDeadline, this).")
+  private Long confirmationWindowMilliseconds;
+
   @JsonPropertyDescription("The cluster the global leader runs in.")
   private String leaderCluster;
 
@@ -80,6 +86,14 @@ public class MultiClusterLeaseStatus {
     this.observedRenewTime = observedRenewTime;
   }
 
+  public Long getConfirmationWindowMilliseconds() {
+    return confirmationWindowMilliseconds;
+  }
+
+  public void setConfirmationWindowMilliseconds(Long confirmationWindowMilliseconds) {
+    this.confirmationWindowMilliseconds = confirmationWindowMilliseconds;
+  }
+
   public String getLeaderCluster() {
     return leaderCluster;
   }
@@ -114,20 +128,22 @@ public class MultiClusterLeaseStatus {
     return Objects.equals(leader, that.leader) && Objects.equals(acquireTime, that.acquireTime)
         && Objects.equals(conditions, that.conditions) && Objects.equals(fencingToken, that.fencingToken)
         && Objects.equals(observedRenewTime, that.observedRenewTime)
+        && Objects.equals(confirmationWindowMilliseconds, that.confirmationWindowMilliseconds)
         && Objects.equals(leaderCluster, that.leaderCluster)
         && Objects.equals(observedGeneration, that.observedGeneration);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(leader, acquireTime, conditions, fencingToken, observedRenewTime, leaderCluster,
-        observedGeneration);
+    return Objects.hash(leader, acquireTime, conditions, fencingToken, observedRenewTime,
+        confirmationWindowMilliseconds, leaderCluster, observedGeneration);
   }
 
   @Override
   public String toString() {
     return "MultiClusterLeaseStatus{leader=" + leader + ", leaderCluster=" + leaderCluster + ", fencingToken="
         + fencingToken + ", observedRenewTime=" + (observedRenewTime == null ? null : observedRenewTime.getTime())
+        + ", confirmationWindowMilliseconds=" + confirmationWindowMilliseconds
         + ", conditions=" + conditions + "}";
   }
 }
