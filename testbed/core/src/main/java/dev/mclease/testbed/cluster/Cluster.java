@@ -16,7 +16,7 @@ public interface Cluster extends AutoCloseable {
   /** The cluster's name; also its kubeconfig context, cluster and user name. */
   String name();
 
-  /** Base URL of the API server, e.g. {@code http://127.0.0.1:PORT}. */
+  /** Base URL of the API server: {@code http://127.0.0.1:PORT} (embedded), {@code https://127.0.0.1:PORT} (apiserver). */
   URI apiServer();
 
   /** A client shared by whoever asks; closed with the cluster. Do not close it yourself. */
@@ -33,6 +33,14 @@ public interface Cluster extends AutoCloseable {
 
   /** A kubeconfig file for this cluster, written to disk, usable by {@code kubectl --kubeconfig}. */
   Path kubeconfig();
+
+  /**
+   * Creates namespace {@code namespace} unless it exists. A real API server refuses objects in a namespace that does
+   * not exist (404), so tests that use a fresh namespace call this first; embedded clusters accept either way.
+   */
+  default void ensureNamespace(String namespace) {
+    ServiceAccountTokens.ensureNamespace(client(), namespace);
+  }
 
   /** Stops the API server, closes the shared client and deletes the kubeconfig. Idempotent. */
   @Override

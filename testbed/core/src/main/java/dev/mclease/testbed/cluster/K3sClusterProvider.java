@@ -37,7 +37,8 @@ public final class K3sClusterProvider implements ClusterProvider {
   public K3sCluster start(String name) {
     if (!Docker.available()) {
       throw new IllegalStateException("k3s clusters need a Docker engine and none answers: "
-          + "use the embedded provider (ClusterProvider.create(\"embedded\")) or start Docker");
+          + "use the apiserver provider (ClusterProvider.create(\"apiserver\"), binaries from ./mcl test) or the "
+          + "embedded one, or start Docker");
     }
     K3sCluster cluster = new K3sCluster(name, image, dir);
     clusters.add(cluster);

@@ -1,17 +1,23 @@
 package dev.mclease.testbed.etcd;
 
 import dev.mclease.testbed.cluster.Docker;
+import dev.mclease.testbed.kube.KubeBinaries;
+import dev.mclease.testbed.util.Ports;
 import dev.mclease.testbed.util.TempDirs;
-import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,8 +28,9 @@ import org.testcontainers.utility.DockerImageName;
  * Runs etcd for tests, choosing in this order:
  * <ol>
  *   <li>env {@code MCL_ETCD_ENDPOINTS} (comma-separated client URLs): an {@link #external} cluster;</li>
- *   <li>the {@code etcd} binary from env {@code MCL_ETCD_BINARY} or the {@code PATH} (Debian: {@code etcd-server}),
- *       as child processes on random loopback ports with temporary data directories;</li>
+ *   <li>the {@code etcd} binary ({@link #binary()}: env {@code MCL_ETCD_BINARY}, else the etcd 3.6 that
+ *       {@code ./mcl} builds beside kube-apiserver — {@link KubeBinaries#etcd()} — else the {@code PATH}, e.g. Debian's
+ *       {@code etcd-server} 3.4), as child processes on random loopback ports with temporary data directories;</li>
  *   <li>Testcontainers etcd containers when a Docker engine answers (image from env {@code MCL_ETCD_IMAGE});</li>
  *   <li>otherwise an {@link IllegalStateException} that says how to install etcd.</li>
  * </ol>
@@ -34,6 +41,8 @@ public final class EtcdProvider {
   private static final Logger LOG = LoggerFactory.getLogger(EtcdProvider.class);
   private static final Duration HEALTHY_TIMEOUT = Duration.ofSeconds(30);
   private static final Set<EtcdCluster> OPEN = ConcurrentHashMap.newKeySet();
+  private static final Map<String, String> VERSIONS = new ConcurrentHashMap<>();
+  private static final Pattern VERSION = Pattern.compile("Version: (\\d+)\\.(\\d+)");
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> List.copyOf(OPEN).forEach(EtcdCluster::close),
@@ -59,13 +68,14 @@ public final class EtcdProvider {
     }
     String binary = binary();
     if (binary != null) {
-      return startProcesses(binary, members);
+      return startProcesses(binary, members, List.of());
     }
     if (Docker.available()) {
       return startContainers(members);
     }
-    throw new IllegalStateException("No etcd available: install it (apt-get install etcd-server), or put an etcd "
-        + "binary on PATH or in MCL_ETCD_BINARY, or point MCL_ETCD_ENDPOINTS at a running cluster, or start a "
+    throw new IllegalStateException("No etcd available: run ./mcl test (it builds etcd 3.6 into "
+        + "~/.cache/mclease/kube-binaries), or install it (apt-get install etcd-server), or put an etcd binary on PATH "
+        + "or in MCL_ETCD_BINARY, or point MCL_ETCD_ENDPOINTS at a running cluster, or start a "
         + "Docker engine");
   }
 
@@ -78,26 +88,60 @@ public final class EtcdProvider {
     return new EtcdCluster(members, null, () -> { });
   }
 
-  /** The etcd binary to use: env {@code MCL_ETCD_BINARY}, else {@code etcd} on the PATH, else null. */
-  static String binary() {
+  /**
+   * Starts an etcd cluster of {@code members} child processes from the local binary, whatever
+   * {@code MCL_ETCD_ENDPOINTS} says: for the storage of the testbed's own API servers, which must never be the
+   * lock store under test.
+   *
+   * @param unsafeNoFsync pass {@code --unsafe-no-fsync} (etcd 3.5 and later; ignored for older ones): data is
+   *     still written, only not flushed to disk, which survives a killed process but not a crashed machine
+   * @throws IllegalStateException when there is no etcd binary
+   */
+  public static EtcdCluster startLocal(int members, boolean unsafeNoFsync) {
+    String binary = binary();
+    if (binary == null) {
+      throw new IllegalStateException("No etcd binary: " + KubeBinaries.INSTALL_HINT);
+    }
+    List<String> extra = unsafeNoFsync && supportsNoFsync(binary) ? List.of("--unsafe-no-fsync=true") : List.of();
+    return startProcesses(binary, members, extra);
+  }
+
+  /**
+   * The etcd binary to use, or null: env {@code MCL_ETCD_BINARY}, else {@link KubeBinaries#etcd()} (which prefers
+   * the etcd 3.6 built by {@code ./mcl}, see {@code ~/.cache/mclease/kube-binaries}, and falls back to the
+   * {@code PATH}, e.g. Debian's 3.4).
+   */
+  public static String binary() {
     String env = System.getenv("MCL_ETCD_BINARY");
     if (env != null && !env.isBlank()) {
       return env;
     }
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return null;
-    }
-    for (String dir : path.split(File.pathSeparator)) {
-      Path candidate = Path.of(dir, "etcd");
-      if (Files.isExecutable(candidate) && !Files.isDirectory(candidate)) {
-        return candidate.toString();
-      }
-    }
-    return null;
+    return KubeBinaries.etcd().map(Path::toString).orElse(null);
   }
 
-  private static EtcdCluster startProcesses(String binary, int n) {
+  /** {@code etcd --version}'s first line, e.g. {@code etcd Version: 3.6.5}; cached per binary. */
+  public static String version(String binary) {
+    return VERSIONS.computeIfAbsent(binary, b -> {
+      try {
+        Process p = new ProcessBuilder(b, "--version").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out.lines().findFirst().orElse("").trim();
+      } catch (IOException e) {
+        return "";
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "";
+      }
+    });
+  }
+
+  private static boolean supportsNoFsync(String binary) {
+    Matcher m = VERSION.matcher(version(binary));
+    return m.find() && (Integer.parseInt(m.group(1)) > 3 || Integer.parseInt(m.group(2)) >= 5);
+  }
+
+  private static EtcdCluster startProcesses(String binary, int n, List<String> extraArgs) {
     Path base = TempDirs.create("mclease-etcd-");
     String token = "mclease-" + UUID.randomUUID();
     int[] clientPorts = new int[n];
@@ -113,12 +157,13 @@ public final class EtcdProvider {
       Path dir = base.resolve("m" + i);
       try {
         Files.createDirectories(dir);
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
       members.add(new ProcessEtcdMember(binary, "m" + i, dir, clientPorts[i], peerPorts[i],
-          String.join(",", initial), token));
+          String.join(",", initial), token, extraArgs));
     }
+    LOG.info("etcd from {} ({})", binary, version(binary));
     return launch(members, base);
   }
 

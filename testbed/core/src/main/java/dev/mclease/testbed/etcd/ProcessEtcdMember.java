@@ -1,11 +1,14 @@
 package dev.mclease.testbed.etcd;
 
+import dev.mclease.testbed.util.ChildProcesses;
+import dev.mclease.testbed.util.Ports;
 import dev.mclease.testbed.util.TempDirs;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -25,10 +28,11 @@ final class ProcessEtcdMember implements EtcdMember {
   private final int peerPort;
   private final String initialCluster;
   private final String clusterToken;
+  private final List<String> extraArgs;
   private Process process;
 
   ProcessEtcdMember(String binary, String name, Path dataDir, int clientPort, int peerPort, String initialCluster,
-      String clusterToken) {
+      String clusterToken, List<String> extraArgs) {
     this.binary = binary;
     this.name = name;
     this.dataDir = dataDir;
@@ -36,6 +40,7 @@ final class ProcessEtcdMember implements EtcdMember {
     this.peerPort = peerPort;
     this.initialCluster = initialCluster;
     this.clusterToken = clusterToken;
+    this.extraArgs = List.copyOf(extraArgs);
   }
 
   static String peerUrl(int peerPort) {
@@ -57,7 +62,7 @@ final class ProcessEtcdMember implements EtcdMember {
       return;
     }
     // Once the member directory exists, etcd ignores the --initial-* flags, so the same command restarts it.
-    List<String> cmd = List.of(binary,
+    List<String> cmd = new ArrayList<>(List.of(binary,
         "--name", name,
         "--data-dir", dataDir.resolve("data").toString(),
         "--listen-client-urls", clientUrl(),
@@ -66,11 +71,13 @@ final class ProcessEtcdMember implements EtcdMember {
         "--initial-advertise-peer-urls", peerUrl(peerPort),
         "--initial-cluster", initialCluster,
         "--initial-cluster-token", clusterToken,
-        "--initial-cluster-state", "new");
+        "--initial-cluster-state", "new"));
+    cmd.addAll(extraArgs);
     try {
       File log = logFile().toFile();
       process = new ProcessBuilder(cmd).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
+      ChildProcesses.register(process);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot run " + binary + ": install etcd (apt-get install etcd-server) "
           + "or set MCL_ETCD_BINARY", e);
@@ -78,6 +85,7 @@ final class ProcessEtcdMember implements EtcdMember {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (!Ports.listening(clientPort, Duration.ofMillis(200))) {
       if (!process.isAlive()) {
+        ChildProcesses.forget(process);
         throw new IllegalStateException("etcd member " + name + " exited with " + process.exitValue()
             + " at start: see " + logFile());
       }
@@ -125,6 +133,7 @@ final class ProcessEtcdMember implements EtcdMember {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    ChildProcesses.forget(p);
     LOG.info("etcd member {} {}", name, kill ? "killed" : "stopped");
   }
 

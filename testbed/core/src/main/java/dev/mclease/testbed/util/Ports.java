@@ -1,4 +1,4 @@
-package dev.mclease.testbed.etcd;
+package dev.mclease.testbed.util;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,13 +9,13 @@ import java.net.Socket;
 import java.time.Duration;
 
 /** Loopback ports: finding free ones and waiting for a listener. */
-final class Ports {
+public final class Ports {
 
   private Ports() {
   }
 
   /** A port that was free a moment ago on 127.0.0.1 (the usual bind-to-0 race is accepted in a testbed). */
-  static int free() {
+  public static int free() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       s.setReuseAddress(true);
       return s.getLocalPort();
@@ -24,7 +24,8 @@ final class Ports {
     }
   }
 
-  static boolean listening(int port, Duration timeout) {
+  /** Whether something accepts TCP connections on 127.0.0.1:{@code port} within {@code timeout}. */
+  public static boolean listening(int port, Duration timeout) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), (int) timeout.toMillis());
       return true;

@@ -2,7 +2,9 @@ package dev.mclease.testbed.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.mclease.testbed.kube.KubeBinaries;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,17 +14,33 @@ class ClusterProviderTest {
 
   @Test
   void kindsResolve() {
-    try (ClusterProvider p = ClusterProvider.create(null)) {
-      assertThat(p.kind()).isEqualTo("embedded");
-    }
+    String auto = KubeBinaries.available() ? "apiserver" : Docker.available() ? "k3s" : "embedded";
+    assertThat(ClusterProvider.resolve("auto")).isEqualTo(auto);
+    String env = System.getenv("MCL_CLUSTER_PROVIDER");
+    assertThat(ClusterProvider.resolve(null)).isEqualTo(env == null || env.isBlank() ? auto
+        : ClusterProvider.resolve(env));
+    assertThat(ClusterProvider.resolve(" Embedded ")).isEqualTo("embedded");
     try (ClusterProvider p = ClusterProvider.create("embedded")) {
       assertThat(p).isInstanceOf(EmbeddedClusterProvider.class);
     }
+    try (ClusterProvider p = ClusterProvider.create("apiserver")) {
+      assertThat(p).isInstanceOf(ApiServerClusterProvider.class);
+      assertThat(p.kind()).isEqualTo("apiserver");
+    }
     try (ClusterProvider p = ClusterProvider.create("auto")) {
-      assertThat(p.kind()).isEqualTo(Docker.available() ? "k3s" : "embedded");
+      assertThat(p.kind()).isEqualTo(auto);
     }
     assertThatThrownBy(() -> ClusterProvider.create("kind")).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("embedded, k3s or auto");
+        .hasMessageContaining("apiserver, k3s, embedded or auto");
+  }
+
+  @Test
+  void anApiServerProviderWithoutBinariesNamesTheInstallStep() {
+    assumeFalse(KubeBinaries.available(), "the binaries are installed here");
+    try (ApiServerClusterProvider p = new ApiServerClusterProvider()) {
+      assertThatThrownBy(() -> p.start("east")).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("./mcl test");
+    }
   }
 
   @Test

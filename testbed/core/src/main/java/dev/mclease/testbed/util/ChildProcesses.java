@@ -1,0 +1,107 @@
+package dev.mclease.testbed.util;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Server processes this JVM started (kube-apiserver, etcd) that must not outlive it.
+ *
+ * <p>Two nets. A shutdown hook kills every registered process that is still alive when the JVM exits normally or
+ * on SIGTERM. And because a JVM killed with SIGKILL runs no hook, each process is also recorded in a file under
+ * {@code ${java.io.tmpdir}/mclease-children/}; the next JVM to register a process kills those whose owning JVM is
+ * gone. A kube-apiserver holds hundreds of MiB, so one orphan per crashed test run would add up on a shared
+ * machine. A record is trusted only when the process's start time still matches, so a recycled pid is left alone.
+ */
+public final class ChildProcesses {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ChildProcesses.class);
+  private static final Path RECORDS = Path.of(System.getProperty("java.io.tmpdir"), "mclease-children");
+  private static final long SELF = ProcessHandle.current().pid();
+  private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+  private static volatile boolean reaped;
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(ChildProcesses::killAll, "mclease-child-cleanup"));
+  }
+
+  private ChildProcesses() {
+  }
+
+  /** Registers a started process: killed at JVM exit unless it has ended and been {@link #forget forgotten}. */
+  public static void register(Process p) {
+    if (!reaped) {
+      reapOrphans();
+    }
+    LIVE.add(p);
+    try {
+      Files.createDirectories(RECORDS);
+      Files.writeString(record(p.pid()), start(p.toHandle()).map(Instant::toString).orElse("") + "\n"
+          + p.info().command().orElse(""), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      LOG.debug("Cannot record child {} under {}", p.pid(), RECORDS, e);
+    }
+  }
+
+  /** Unregisters a process that has exited (or that someone else now owns). */
+  public static void forget(Process p) {
+    LIVE.remove(p);
+    try {
+      Files.deleteIfExists(record(p.pid()));
+    } catch (IOException e) {
+      LOG.debug("Cannot delete the record of child {}", p.pid(), e);
+    }
+  }
+
+  private static Path record(long childPid) {
+    return RECORDS.resolve(SELF + "-" + childPid);
+  }
+
+  private static void killAll() {
+    for (Process p : List.copyOf(LIVE)) {
+      p.destroyForcibly();
+      forget(p);
+    }
+  }
+
+  /** Kills the recorded children of JVMs that no longer run. */
+  static synchronized void reapOrphans() {
+    if (reaped || !Files.isDirectory(RECORDS)) {
+      reaped = true;
+      return;
+    }
+    reaped = true;
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(RECORDS)) {
+      for (Path f : files) {
+        String[] pids = f.getFileName().toString().split("-");
+        if (pids.length != 2 || ProcessHandle.of(Long.parseLong(pids[0])).isPresent()) {
+          continue;
+        }
+        Optional<ProcessHandle> child = ProcessHandle.of(Long.parseLong(pids[1]));
+        String recordedStart = Files.readAllLines(f, StandardCharsets.UTF_8).stream().findFirst().orElse("");
+        if (child.isPresent() && !recordedStart.isEmpty()
+            && start(child.get()).map(Instant::toString).orElse("?").equals(recordedStart)) {
+          LOG.warn("Killing {} (pid {}), left running by a test JVM that died (pid {})",
+              child.get().info().command().orElse("a child process"), pids[1], pids[0]);
+          child.get().destroyForcibly();
+        }
+        Files.deleteIfExists(f);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("Could not reap orphans under {}", RECORDS, e);
+    }
+  }
+
+  private static Optional<Instant> start(ProcessHandle h) {
+    return h.info().startInstant();
+  }
+}
