@@ -5,18 +5,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mclease.testbed.kube.KubeBinaries;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
+import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.watch.WatchEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,7 +31,7 @@ class EtcdProviderTest {
 
   @BeforeAll
   static void needsEtcd() {
-    assumeTrue(EtcdProvider.binary() != null, "no etcd binary: apt-get install etcd-server");
+    assumeTrue(EtcdProvider.binary() != null, "no etcd binary: run ./mcl test (or apt-get install etcd-server)");
   }
 
   private static ByteSequence bytes(String s) {
@@ -103,6 +108,40 @@ class EtcdProviderTest {
       }
     }
     throw new AssertionError("no etcd leader among " + etcd.endpoints());
+  }
+
+  @Test
+  void theEtcdBuiltBesideKubeApiServerIsPreferredAndServesWhatTheLockStoreUses() throws Exception {
+    if (System.getenv("MCL_ETCD_BINARY") == null && KubeBinaries.etcd().isPresent()) {
+      assertThat(EtcdProvider.binary()).isEqualTo(KubeBinaries.etcd().get().toString());
+    }
+    String version = EtcdProvider.version(EtcdProvider.binary());
+    assertThat(version).startsWith("etcd Version: 3.");
+    try (EtcdCluster etcd = EtcdProvider.start(1); Client client = clientFor(etcd)) {
+      // A session as the controller keeps one: a lease renewed with keepAliveOnce, here for longer than its TTL.
+      long lease = client.getLeaseClient().grant(2).get(5, TimeUnit.SECONDS).getID();
+      await().pollInterval(Duration.ofMillis(500)).during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(6))
+          .until(() -> client.getLeaseClient().keepAliveOnce(lease).get(2, TimeUnit.SECONDS).getTTL() > 0);
+      // The lock: a key created only if absent, bound to the lease; its create revision is the fencing token.
+      KV kv = client.getKVClient();
+      ByteSequence key = bytes("/mclease/leases/ns/lock");
+      TxnResponse won = kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
+          .Then(Op.put(key, bytes("east"), PutOption.builder().withLeaseId(lease).build()))
+          .commit().get(5, TimeUnit.SECONDS);
+      assertThat(won.isSucceeded()).isTrue();
+      assertThat(createIfAbsent(kv, "/mclease/leases/ns/lock", "west")).isFalse();
+      long token = kv.get(key).get(5, TimeUnit.SECONDS).getKvs().get(0).getCreateRevision();
+      assertThat(token).isPositive();
+
+      // Others watch the key and see it go when the holder's lease is revoked.
+      List<WatchEvent.EventType> events = new CopyOnWriteArrayList<>();
+      try (Watch.Watcher w = client.getWatchClient().watch(key,
+          r -> r.getEvents().forEach(e -> events.add(e.getEventType())))) {
+        client.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> events.contains(WatchEvent.EventType.DELETE));
+      }
+      assertThat(kv.get(key).get(5, TimeUnit.SECONDS).getKvs()).isEmpty();
+    }
   }
 
   @Test
