@@ -45,8 +45,7 @@ public final class ChildProcesses {
     LIVE.add(p);
     try {
       Files.createDirectories(RECORDS);
-      Files.writeString(record(p.pid()), start(p.toHandle()).map(Instant::toString).orElse("") + "\n"
-          + p.info().command().orElse(""), StandardCharsets.UTF_8);
+      Files.writeString(record(p.pid()), recordOf(p.toHandle()), StandardCharsets.UTF_8);
     } catch (IOException e) {
       LOG.debug("Cannot record child {} under {}", p.pid(), RECORDS, e);
     }
@@ -73,14 +72,20 @@ public final class ChildProcesses {
     }
   }
 
-  /** Kills the recorded children of JVMs that no longer run. */
-  static synchronized void reapOrphans() {
-    if (reaped || !Files.isDirectory(RECORDS)) {
+  /** Kills the recorded children of JVMs that no longer run; once per JVM. */
+  private static synchronized void reapOrphans() {
+    if (!reaped) {
       reaped = true;
+      reapOrphans(RECORDS);
+    }
+  }
+
+  /** Kills the children recorded under {@code records} whose owning JVM no longer runs, and drops their records. */
+  static void reapOrphans(Path records) {
+    if (!Files.isDirectory(records)) {
       return;
     }
-    reaped = true;
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(RECORDS)) {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(records)) {
       for (Path f : files) {
         String[] pids = f.getFileName().toString().split("-");
         if (pids.length != 2 || ProcessHandle.of(Long.parseLong(pids[0])).isPresent()) {
@@ -97,8 +102,13 @@ public final class ChildProcesses {
         Files.deleteIfExists(f);
       }
     } catch (IOException | RuntimeException e) {
-      LOG.debug("Could not reap orphans under {}", RECORDS, e);
+      LOG.debug("Could not reap orphans under {}", records, e);
     }
+  }
+
+  /** A record's content: the start instant (what makes a recycled pid harmless), then the command for people. */
+  static String recordOf(ProcessHandle h) {
+    return start(h).map(Instant::toString).orElse("") + "\n" + h.info().command().orElse("");
   }
 
   private static Optional<Instant> start(ProcessHandle h) {

@@ -129,7 +129,11 @@ class ApiServerClusterTest extends ApiSemanticsContract {
     assertForbidden(() -> asCandidate.resource(current).updateStatus());
     assertForbidden(() -> candidate.configMaps().inNamespace(ns).list());
     if (Kubectl.available()) {
-      // "multiclusterleases/status" as kubectl's argument would name the object "status"; the subresource is a flag.
+      // kubectl reads "multiclusterleases/status" as the object named "status", not the subresource: with update
+      // granted on the resource it answers yes. The subresource is asked for with --subresource.
+      assertThat(Kubectl.exitCode(east.kubeconfig(), "auth", "can-i", "update", "multiclusterleases/status",
+          "-n", ns, "--as=system:serviceaccount:" + ns + ":candidate")).as("the slash form asks about an object")
+          .isZero();
       Path kubeconfig = east.kubeconfigAs(ns, "candidate");
       assertThat(Kubectl.exitCode(kubeconfig, "auth", "can-i", "update", "multiclusterleases.mclease.dev",
           "--subresource=status", "-n", ns)).as("can-i update status, as the candidate: no").isEqualTo(1);
@@ -170,6 +174,19 @@ class ApiServerClusterTest extends ApiSemanticsContract {
       assertThat(log).exists();
       assertThat(c.residentBytes()).isPositive();
     }
+  }
+
+  @Test
+  void theSharedProviderHandsOutOneLongLivedClusterPerName() {
+    ApiServerClusterProvider shared = ApiServerClusterProvider.shared();
+    ApiServerCluster first = shared.start("shared-test");
+    assertThat(shared.start("shared-test")).isSameAs(first);
+    assertThat(first.isShared()).isTrue();
+    first.close();
+    shared.close();
+    assertThat(first.isRunning()).as("close() of a shared cluster is ignored").isTrue();
+    first.ensureNamespace(ns);
+    assertThat(first.client().resources(MultiClusterLease.class).inNamespace(ns).list().getItems()).isEmpty();
   }
 
   @Test
