@@ -31,6 +31,16 @@ Feature: Failover
     Then within 10 seconds exactly one leader runs in the same cluster
     And the new leader's fencing token is larger than the old leader's
 
+  # The pod name is the documented identity, and a restarted container keeps it. The new process takes spec at once,
+  # but its controller sees a new spec.holderInstance: it releases once the dead process's last confirmation has run
+  # out and acquires again, so a late write of the dead process can be fenced against the new one.
+  Scenario: A candidate killed and restarted under the same identity leads again only with a larger fencing token
+    Given 1 cluster "east" with one candidate each
+    And a leader has been elected
+    When the leader's candidate crashes and restarts under the same identity
+    Then within 10 seconds the restarted candidate leads again with a larger fencing token
+    And the fencing tokens in the history strictly increase
+
   Scenario: A crashed controller's cluster gives up the lead, and another cluster leads once its backend lease expired
     Given 3 clusters "east", "west", "south" with one candidate each
     And a leader has been elected

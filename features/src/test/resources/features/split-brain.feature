@@ -14,6 +14,24 @@ Feature: No split brain
     Then for 3 seconds exactly that leader keeps leading
     And the fencing tokens in the history strictly increase
 
+  # Raising a candidate's renewDeadline "to ride out a slow API server" while the controllers keep theirs: the
+  # controller caps every confirmation by what its lock still covers (status.confirmationWindowMilliseconds), so the
+  # candidate stops leading before the lock can pass on, and the condition says what is wrong, with the numbers.
+  Scenario: A candidate whose renewDeadline is far longer than its controller's does not outlive the controller
+    Given 3 clusters "east", "west", "south" with one candidate each, not yet started
+    And the candidates of "east" run with leaseDuration 10s, renewDeadline 8s and retryPeriod 1s
+    When the controllers and the candidates of "east" start
+    And a leader has been elected
+    And the other candidates start
+    And for 2 seconds exactly the old leader keeps leading
+    And the leader's controller crashes
+    Then within 12 seconds exactly one leader runs in another cluster
+    And the old leader's last leadership ended before the new leader's began
+    And the new leader's fencing token is larger than the old leader's
+    And the old leader's controller reports condition RenewDeadlineCovered False with reason RenewDeadlineTooLong
+    And that condition's message names "renewDeadline 8000 ms"
+    And that condition's message names "at most 2200 ms"
+
   Scenario: Lock-store answers held past the session TTL arrive late and do not revive the lapsed session
     Given 3 clusters "east", "west", "south" with one candidate each
     And a leader has been elected

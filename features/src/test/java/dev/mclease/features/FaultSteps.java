@@ -43,6 +43,11 @@ public final class FaultSteps {
     world.event("crash", Faults.crashCandidate(leader()));
   }
 
+  @When("the leader's candidate crashes and restarts under the same identity")
+  public void candidateCrashesAndRestarts() {
+    world.event("crash and restart", Faults.crashAndRestartCandidate(leader()));
+  }
+
   @When("the leader's controller crashes")
   public void controllerCrashes() {
     ClusterNode n = leaderCluster();

@@ -11,6 +11,7 @@ import dev.mclease.testbed.fleet.Timings;
 import dev.mclease.testbed.history.HistoryEvent;
 import io.cucumber.java.en.Given;
 import io.cucumber.java.en.Then;
+import io.cucumber.java.en.When;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -77,7 +78,36 @@ public final class FleetSteps {
     awaitStartRecorded(leader, world.oldToken, Long.MIN_VALUE);
   }
 
+  @Given("the candidates of {string} run with leaseDuration {word}, renewDeadline {word} and retryPeriod {word}")
+  public void candidateTimings(String cluster, String leaseDuration, String renewDeadline, String retryPeriod) {
+    Timings fleet = world.timings();
+    Timings own = new Timings(Durations.parse(leaseDuration), Durations.parse(renewDeadline),
+        Durations.parse(retryPeriod), fleet.backendTtl(), fleet.backendRenewInterval(), fleet.safetyMargin());
+    world.fleet().cluster(cluster).candidates().forEach(c -> c.timings(own));
+  }
+
+  @When("the controllers and the candidates of {string} start")
+  public void startControllersAndCandidatesOf(String cluster) {
+    world.fleet().clusters().forEach(n -> n.controller().start());
+    world.fleet().cluster(cluster).candidates().forEach(CandidateNode::start);
+  }
+
+  @When("the other candidates start")
+  public void startTheOthers() {
+    world.fleet().candidates().stream().filter(c -> !c.isRunning()).forEach(CandidateNode::start);
+  }
+
   // -------------------------------------------------------------------------------------------- Then: who
+
+  @Then("within {int} second(s) the restarted candidate leads again with a larger fencing token")
+  public void restartedLeadsWithLargerToken(int seconds) {
+    CandidateNode old = world.oldLeader;
+    leaderWithin(seconds, c -> c == old, "the restarted " + old + " leading again", world.eventAt);
+    Leaderships.Lead lead = lastLead(old.identity());
+    assertThat(lead.incarnation()).as("incarnation of %s's last leadership", old).isEqualTo(old.incarnation())
+        .isGreaterThan(1);
+    assertThat(lead.token()).as("token of the restarted process's leadership").isGreaterThan(world.oldToken);
+  }
 
   @Then("within {int} second(s) exactly one leader runs in another cluster")
   public void leaderInAnotherCluster(int seconds) {
@@ -173,8 +203,10 @@ public final class FleetSteps {
     List<Long> tokens = new ArrayList<>();
     Leaderships.Lead previous = null;
     for (Leaderships.Lead l : leads) {
-      // the same acquisition heard twice by one candidate (it stopped, then was confirmed again) is one token
-      if (previous == null || !(previous.identity().equals(l.identity()) && previous.token() == l.token())) {
+      // the same acquisition heard twice by one process (it stopped, then was confirmed again) is one token; a
+      // restart under the same identity is another process and must come with a larger token
+      if (previous == null || !(previous.identity().equals(l.identity()) && previous.incarnation() == l.incarnation()
+          && previous.token() == l.token())) {
         tokens.add(l.token());
       }
       previous = l;
@@ -221,8 +253,8 @@ public final class FleetSteps {
         .isGreaterThanOrEqualTo(world.timings().leaseDuration().minus(tolerance));
   }
 
-  @Then("the paused leader's last leadership ended before the new leader's began")
-  public void pausedEndedBeforeNewBegan() {
+  @Then("the {word} leader's last leadership ended before the new leader's began")
+  public void pausedEndedBeforeNewBegan(String which) {
     Leaderships.Lead paused = lastLead(world.oldLeader.identity());
     Leaderships.Lead next = lastLead(world.currentLeader.identity());
     assertThat(paused.end()).as("end of %s's leadership (its lock's own deadline)", world.oldLeader)

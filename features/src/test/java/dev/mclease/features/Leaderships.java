@@ -13,7 +13,7 @@ import java.util.List;
 final class Leaderships {
 
   /** One leadership of one candidate, on the history's monotonic axis. */
-  record Lead(String identity, String cluster, long token, long start, long end) {
+  record Lead(String identity, String cluster, long token, long start, long end, int incarnation) {
   }
 
   private Leaderships() {
@@ -21,7 +21,7 @@ final class Leaderships {
 
   static List<Lead> of(History history) {
     return HistoryChecker.intervals(history).stream()
-        .map(i -> new Lead(i.identity(), i.cluster(), i.token(), i.startNanos(), i.endNanos()))
+        .map(i -> new Lead(i.identity(), i.cluster(), i.token(), i.startNanos(), i.endNanos(), i.incarnation()))
         .toList();
   }
 

@@ -35,7 +35,7 @@ public final class CandidateNode implements AutoCloseable {
   private final Cluster cluster;
   private final String namespace;
   private final String leaseName;
-  private final Timings timings;
+  private volatile Timings timings;
   private final History history;
   private final TcpProxy apiProxy;
   private final SkewableClock clock = SkewableClock.system();
@@ -51,6 +51,8 @@ public final class CandidateNode implements AutoCloseable {
   private volatile GatedLock gate;
   private volatile CompletableFuture<?> election;
   private volatile long token = -1;
+  /** Which process of this identity runs: 1 for the first start, one more for each restart under the same name. */
+  private volatile int incarnation;
 
   CandidateNode(String identity, String clusterName, Cluster cluster, String namespace, String leaseName,
       Timings timings, History history, Consumer<CandidateNode> onChange) {
@@ -114,11 +116,30 @@ public final class CandidateNode implements AutoCloseable {
     return lock;
   }
 
+  /** The timings this candidate runs with (the fleet's unless {@link #timings(Timings)} changed them). */
+  public Timings timings() {
+    return timings;
+  }
+
+  /**
+   * Runs this candidate with other candidate timings (L, D, R) from its next {@link #start()} on, as an operator who
+   * tunes one deployment differently from the controllers would; the controller-side parts are ignored.
+   */
+  public void timings(Timings candidateTimings) {
+    this.timings = java.util.Objects.requireNonNull(candidateTimings, "candidateTimings");
+  }
+
+  /** 1 for the first process of this identity, one more for every restart; 0 before the first start. */
+  public int incarnation() {
+    return incarnation;
+  }
+
   /** Starts campaigning (a new process: fresh client, fresh lock, no memory of earlier heartbeats). */
   public synchronized void start() {
     if (!running.compareAndSet(false, true)) {
       return;
     }
+    incarnation++;
     client = cluster.newClient(apiProxy.uri(cluster.apiServer().getScheme()));
     lock = MultiClusterLeaseLock.builder(namespace, leaseName, identity)
         .leaseDuration(timings.leaseDuration())
@@ -167,7 +188,7 @@ public final class CandidateNode implements AutoCloseable {
     }
     token = fencingToken();
     leading.set(true);
-    history.start(identity, clusterName, token);
+    history.start(identity, incarnation, clusterName, token);
     recordConfirmation();
     LOG.info("{} in {} started leading (token {})", identity, clusterName, token);
     onChange.accept(this);

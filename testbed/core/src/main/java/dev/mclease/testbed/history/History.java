@@ -37,7 +37,15 @@ public final class History {
 
   /** {@code identity} in {@code cluster} started leading with fencing {@code token} (≤ 0 if unknown). */
   public void start(String identity, String cluster, long token) {
-    append(HistoryEvent.Type.START, identity, cluster, token, 0, null);
+    start(identity, 0, cluster, token);
+  }
+
+  /**
+   * Incarnation {@code incarnation} (≥ 1: which process of this identity, e.g. after a restart under the same name)
+   * of {@code identity} started leading with fencing {@code token}. A new incarnation must come with a larger token.
+   */
+  public void start(String identity, int incarnation, String cluster, long token) {
+    append(HistoryEvent.Type.START, identity, cluster, token, 0, null, incarnation);
   }
 
   /**
@@ -45,28 +53,28 @@ public final class History {
    * clock as this history) unless a later one extends it.
    */
   public void confirmed(String identity, String cluster, long token, long validUntilNanos) {
-    append(HistoryEvent.Type.CONFIRMED, identity, cluster, token, validUntilNanos, null);
+    append(HistoryEvent.Type.CONFIRMED, identity, cluster, token, validUntilNanos, null, 0);
   }
 
   /** {@code identity} heard onStopLeading. */
   public void stop(String identity, String cluster) {
-    append(HistoryEvent.Type.STOP, identity, cluster, 0, 0, null);
+    append(HistoryEvent.Type.STOP, identity, cluster, 0, 0, null, 0);
   }
 
   /** Records FAULT_START now and returns a handle whose {@code close()} records FAULT_END (once). */
   public AutoCloseable fault(String description) {
-    append(HistoryEvent.Type.FAULT_START, null, null, 0, 0, description);
+    append(HistoryEvent.Type.FAULT_START, null, null, 0, 0, description, 0);
     AtomicBoolean ended = new AtomicBoolean();
     return () -> {
       if (ended.compareAndSet(false, true)) {
-        append(HistoryEvent.Type.FAULT_END, null, null, 0, 0, description);
+        append(HistoryEvent.Type.FAULT_END, null, null, 0, 0, description, 0);
       }
     };
   }
 
   /** A free-text note on the timeline. */
   public void note(String text) {
-    append(HistoryEvent.Type.NOTE, null, null, 0, 0, text);
+    append(HistoryEvent.Type.NOTE, null, null, 0, 0, text, 0);
   }
 
   /** Appends a ready-made event (e.g. from another process's file); its time is kept as given. */
@@ -76,10 +84,10 @@ public final class History {
   }
 
   private synchronized void append(HistoryEvent.Type type, String identity, String cluster, long token,
-      long validUntil, String detail) {
+      long validUntil, String detail, int incarnation) {
     long t = Math.max(nanoTime.getAsLong(), lastNanos);
     lastNanos = t;
-    events.add(new HistoryEvent(t, type, identity, cluster, token, validUntil, detail));
+    events.add(new HistoryEvent(t, type, identity, cluster, token, validUntil, detail, incarnation));
   }
 
   /** A snapshot of all events in append order. */

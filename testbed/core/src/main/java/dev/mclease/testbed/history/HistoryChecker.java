@@ -26,9 +26,10 @@ import java.util.Map;
  *   <li><b>Overlap.</b> Any instant covered by intervals of two different identities is a violation (touching
  *       end-to-start is not).</li>
  *   <li><b>Tokens.</b> The token of every START must be &gt; 0 (≤ 0 means unknown and is reported) and strictly
- *       greater than the token of the previous START. One exception: the same identity starting again with the
- *       same token right after itself is the same acquisition resumed (it missed an echo and got the next one),
- *       which is safe.</li>
+ *       greater than the token of the previous START. One exception: the same identity <em>and incarnation</em>
+ *       (the same process) starting again with the same token right after itself is the same acquisition resumed
+ *       (it missed an echo and got the next one), which is safe. A restart under the same identity is a new
+ *       incarnation and needs a larger token: a late write of the dead process must be fenceable.</li>
  *   <li><b>Leaderless gaps.</b> Between the first and the last event of the history, every span covered by no
  *       interval is a gap. Time inside fault spans (FAULT_START to its FAULT_END; an unended fault lasts to the end
  *       of the history; overlapping faults merge) is not counted. A gap is a violation when its remaining,
@@ -89,7 +90,8 @@ public final class HistoryChecker {
       long end = deadlineFirst ? Math.max(validUntil, start.tNanos()) : at;
       LeadershipInterval.End why = deadlineFirst ? LeadershipInterval.End.VALID_UNTIL
           : stopped ? LeadershipInterval.End.STOP : LeadershipInterval.End.END_OF_HISTORY;
-      return new LeadershipInterval(start.identity(), start.cluster(), start.token(), start.tNanos(), end, why);
+      return new LeadershipInterval(start.identity(), start.cluster(), start.token(), start.tNanos(), end, why,
+          start.incarnation());
     }
   }
 
@@ -169,7 +171,8 @@ public final class HistoryChecker {
         violations.add(String.format(Locale.ROOT, "unknown fencing token %d: %s (%s) started leading at %s",
             e.token(), e.identity(), e.cluster(), at(e.tNanos(), t0)));
       } else if (previous != null && previous.token() > 0 && e.token() <= previous.token()
-          && !(e.identity().equals(previous.identity()) && e.token() == previous.token())) {
+          && !(e.identity().equals(previous.identity()) && e.incarnation() == previous.incarnation()
+              && e.token() == previous.token())) {
         ok = false;
         violations.add(String.format(Locale.ROOT, "token not increasing: %s (%s) started at %s with token %d, "
             + "not greater than %d of the previous leader %s (%s)", e.identity(), e.cluster(), at(e.tNanos(), t0),

@@ -11,9 +11,17 @@ package dev.mclease.testbed.history;
  * @param validUntilNanos CONFIRMED: the monotonic instant until which that confirmation makes the candidate leader
  *     ({@code t0(T) + renewDeadline}); else 0
  * @param detail fault description or note text, else null
+ * @param incarnation which process (lock instance) of that identity, counted from 1 by whoever records (START,
+ *     CONFIRMED, STOP); 0 when not known, which the checker treats as one process for the whole history
  */
 public record HistoryEvent(long tNanos, Type type, String identity, String cluster, long token, long validUntilNanos,
-    String detail) {
+    String detail, int incarnation) {
+
+  /** An event without an incarnation (histories recorded before it existed, faults and notes). */
+  public HistoryEvent(long tNanos, Type type, String identity, String cluster, long token, long validUntilNanos,
+      String detail) {
+    this(tNanos, type, identity, cluster, token, validUntilNanos, detail, 0);
+  }
 
   /** Event types. */
   public enum Type {

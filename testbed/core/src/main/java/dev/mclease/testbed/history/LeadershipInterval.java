@@ -9,9 +9,16 @@ package dev.mclease.testbed.history;
  * @param startNanos its START
  * @param endNanos {@code min(STOP, latest validUntil)}, or the end of the history for an open one
  * @param endedBy why it ended where it did
+ * @param incarnation which process of that identity led (0 = not recorded)
  */
 public record LeadershipInterval(String identity, String cluster, long token, long startNanos, long endNanos,
-    End endedBy) {
+    End endedBy, int incarnation) {
+
+  /** An interval whose incarnation was not recorded. */
+  public LeadershipInterval(String identity, String cluster, long token, long startNanos, long endNanos,
+      End endedBy) {
+    this(identity, cluster, token, startNanos, endNanos, endedBy, 0);
+  }
 
   /** What bounds the interval. */
   public enum End {

@@ -144,6 +144,29 @@ class HistoryCheckerTest {
   }
 
   @Test
+  void aRestartUnderTheSameIdentityWithTheSameTokenIsCaught() {
+    h.start("a", 1, "east", 4);
+    at(1);
+    h.stop("a", "east");
+    at(2);
+    h.start("a", 2, "east", 4); // a new process of "a", still on the dead one's token
+    at(3);
+    h.stop("a", "east");
+    HistoryChecker.Verdict v = HistoryChecker.check(h, BOUND);
+    assertThat(v.ok()).isFalse();
+    assertThat(v.violations()).anyMatch(s -> s.startsWith("token not increasing: a (east)"));
+
+    h = new History(now::get);
+    h.start("a", 1, "east", 4);
+    at(4);
+    h.stop("a", "east");
+    h.start("a", 1, "east", 4); // the same process resuming its acquisition
+    h.stop("a", "east");
+    h.start("a", 2, "east", 5); // its restart, with a new token
+    assertThat(HistoryChecker.check(h, BOUND).ok()).isTrue();
+  }
+
+  @Test
   void unknownTokenIsReported() {
     h.start("a", "east", 0);
     HistoryChecker.Verdict v = HistoryChecker.check(h, BOUND);
