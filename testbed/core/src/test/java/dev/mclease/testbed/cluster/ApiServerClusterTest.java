@@ -83,6 +83,27 @@ class ApiServerClusterTest extends ApiSemanticsContract {
   }
 
   @Test
+  void unknownFieldsArePrunedAndDeletingTheCrdDeletesItsObjects() throws Exception {
+    String body = "{\"apiVersion\":\"mclease.dev/v1alpha1\",\"kind\":\"MultiClusterLease\",\"metadata\":{\"name\":"
+        + "\"u\",\"namespace\":\"" + ns + "\"},\"spec\":{\"holderIdentity\":\"pod-1\",\"bogus\":1}}";
+    var created = http("POST", "/apis/mclease.dev/v1alpha1/namespaces/" + ns + "/multiclusterleases", body,
+        "application/json");
+    assertThat(created.statusCode()).isEqualTo(201);
+    assertThat(created.headers().allValues("Warning"))
+        .anyMatch(w -> w.contains("unknown field") && w.contains("spec.bogus"));
+    assertThat(created.body()).doesNotContain("bogus");
+
+    east.uninstallCrd();
+    try {
+      assertThatThrownBy(() -> mcls.inNamespace(ns).resource(lease("x", "pod-1")).create())
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(404));
+    } finally {
+      east.installCrd();
+    }
+    assertThat(mcls.inNamespace(ns).withName("u").get()).as("gone with its CRD, not hidden").isNull();
+  }
+
+  @Test
   void theKubeconfigWorksForKubectl() throws Exception {
     assumeTrue(Kubectl.available(), "kubectl is not on PATH: the kubeconfig check needs it");
     mcls.inNamespace(ns).resource(lease("kc", "pod-1")).create();
