@@ -19,12 +19,14 @@
  *       controller echoes only while its global lock is certainly held for another {@code renewDeadline + margin}
  *       (see docs/protocol.md) and the timings satisfy {@code leaseDuration > renewDeadline > retryPeriod > 0} and
  *       {@code renewDeadline + retryPeriod + margin < G} (the backend lock's TTL).</li>
- *   <li>A leader stops being leader by {@code t0 + renewDeadline} of its newest confirmed heartbeat, whatever happens
+ *   <li>A leader stops being leader by {@code t0 + min(renewDeadline, the controller's confirmation window)} of its
+ *       newest confirmed heartbeat, whatever happens
  *       to the network: {@link dev.mclease.client.MultiClusterLeaseLock#isLeader()} and
  *       {@link dev.mclease.client.MultiClusterLeaseLock#validUntilNanos()} read only memory and the monotonic clock,
  *       so they stay correct while the API server is unreachable.</li>
  *   <li>Every acquisition of the global lock has a larger
- *       {@link dev.mclease.client.MultiClusterLeaseLock#fencingToken() fencing token} than the one before.</li>
+ *       {@link dev.mclease.client.MultiClusterLeaseLock#fencingToken() fencing token} than the one before, and a
+ *       new lock instance (a process restarted under the same identity) always gets a new acquisition.</li>
  *   <li>A stale status (from a previous process with the same identity, or another local replica) never confirms a
  *       candidate: only echoes of heartbeats this instance wrote count.</li>
  * </ul>
@@ -33,11 +35,12 @@
  * <ul>
  *   <li>Callbacks are not on time. {@code onStartLeading}/{@code onStopLeading} arrive on fabric8's next tick (up to
  *       a retryPeriod late), and a process paused by GC or a frozen VM hears {@code onStopLeading} after its
- *       leadership already ended. Check {@code isLeader()} right before each side effect, or better, pass the fencing
+ *       leadership already ended. Take {@code leadership()} right before each side effect, or better, pass the fencing
  *       token to the systems you write to and let them reject older tokens: without fencing, a write that was
  *       <em>started</em> while leader can still <em>land</em> after leadership ended.</li>
  *   <li>Liveness is not guaranteed: while no controller can renew in the global store, nobody is leader.</li>
- *   <li>Identities must be unique per process. Two processes with one identity are treated as one candidate.</li>
+ *   <li>Identities must be unique per live process. Two processes with one identity at once take spec from each
+ *       other (each is a new instance to the controller): safe, but neither leads for long.</li>
  * </ul>
  *
  * <h2>Clocks: why offset does not matter but rate does</h2>

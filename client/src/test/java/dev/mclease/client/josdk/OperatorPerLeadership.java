@@ -14,7 +14,7 @@ import java.util.function.LongFunction;
  * and stopped on {@code onStopLeading}. Copy this class; it needs nothing from mclease-client but its public API.
  *
  * <p>Build the operator with {@code withCloseClientOnStop(false)} (the client outlives each term) and without
- * {@code withLeaderElectionConfiguration}. Reconcilers must still check {@link MultiClusterLeaseLock#isLeader()}
+ * {@code withLeaderElectionConfiguration}. Reconcilers must still take {@link MultiClusterLeaseLock#leadership()}
  * or fence their writes with the token given to the factory: stopping an operator takes time, and a paused
  * process hears {@code onStopLeading} late.
  */
