@@ -16,7 +16,7 @@ public interface Cluster extends AutoCloseable {
   /** The cluster's name; also its kubeconfig context, cluster and user name. */
   String name();
 
-  /** Base URL of the API server: {@code http://127.0.0.1:PORT} (embedded), {@code https://127.0.0.1:PORT} (apiserver). */
+  /** Base URL of the API server: {@code http://127.0.0.1:PORT} (embedded) or {@code https://127.0.0.1:PORT}. */
   URI apiServer();
 
   /** A client shared by whoever asks; closed with the cluster. Do not close it yourself. */

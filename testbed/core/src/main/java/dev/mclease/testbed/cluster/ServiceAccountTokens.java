@@ -15,7 +15,7 @@ import java.time.Duration;
  */
 final class ServiceAccountTokens {
 
-  /** Long enough for any test run or demo; the server may shorten it ({@code --service-account-max-token-expiration}). */
+  /** Long enough for a test run or demo; a server may cap it ({@code --service-account-max-token-expiration}). */
   static final Duration VALIDITY = Duration.ofHours(24);
 
   private ServiceAccountTokens() {

@@ -28,8 +28,8 @@ import org.testcontainers.utility.DockerImageName;
  * Runs etcd for tests, choosing in this order:
  * <ol>
  *   <li>env {@code MCL_ETCD_ENDPOINTS} (comma-separated client URLs): an {@link #external} cluster;</li>
- *   <li>the {@code etcd} binary ({@link #binary()}: env {@code MCL_ETCD_BINARY}, else the etcd 3.6 that
- *       {@code ./mcl} builds beside kube-apiserver — {@link KubeBinaries#etcd()} — else the {@code PATH}, e.g. Debian's
+ *   <li>the {@code etcd} binary ({@link #binary()}: env {@code MCL_ETCD_BINARY}, else the etcd that {@code ./mcl}
+ *       builds beside kube-apiserver — {@link KubeBinaries#etcd()} — else the {@code PATH}, e.g. Debian's
  *       {@code etcd-server} 3.4), as child processes on random loopback ports with temporary data directories;</li>
  *   <li>Testcontainers etcd containers when a Docker engine answers (image from env {@code MCL_ETCD_IMAGE});</li>
  *   <li>otherwise an {@link IllegalStateException} that says how to install etcd.</li>

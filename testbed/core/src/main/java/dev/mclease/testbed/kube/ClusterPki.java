@@ -20,7 +20,7 @@ import javax.net.ssl.TrustManagerFactory;
  * <ul>
  *   <li>{@code ca.crt} — one CA per cluster, trusted for serving and for client certificates
  *       ({@code --client-ca-file}), so clusters never trust each other's users;</li>
- *   <li>{@code apiserver.crt}/{@code .key} — the serving certificate for {@code 127.0.0.1} and {@code localhost};</li>
+ *   <li>{@code apiserver.crt}/{@code .key} — the serving certificate for 127.0.0.1 and localhost;</li>
  *   <li>{@code sa.key}/{@code sa.pub} — the key pair that signs and verifies service-account tokens;</li>
  *   <li>the admin user's client certificate ({@code CN=mclease-admin, O=system:masters}), kept in memory for the
  *       kubeconfig and the readiness probe.</li>

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * {@code ServiceAccount} admission plugin off (no controller manager creates {@code default} service accounts, so
  * pods without one would be refused), privileged pods allowed. Added here: loopback only, priority and fairness off
  * (it runs a dozen controllers and costs CPU on a 2-core machine; requests are then limited by max-in-flight only),
- * profiling off, and no endpoint reconciler (1.37 refuses one with a loopback advertise address). Its output goes to {@code <dir>/kube-apiserver.log}, appended across restarts.
+ * profiling off, and no endpoint reconciler (1.37 refuses one with a loopback advertise address). Its output goes to
+ * {@code <dir>/kube-apiserver.log}, appended across restarts.
  */
 public final class KubeApiServerProcess {
 

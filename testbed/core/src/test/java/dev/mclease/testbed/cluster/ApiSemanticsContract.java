@@ -128,7 +128,8 @@ abstract class ApiSemanticsContract {
   @Test
   void putWithoutResourceVersionIsInvalid() throws Exception {
     mcls.inNamespace(ns).resource(lease("d", "pod-1")).create();
-    String body = "{\"apiVersion\":\"mclease.dev/v1alpha1\",\"kind\":\"MultiClusterLease\",\"metadata\":{\"name\":\"d\","
+    String body = "{\"apiVersion\":\"mclease.dev/v1alpha1\",\"kind\":\"MultiClusterLease\","
+        + "\"metadata\":{\"name\":\"d\","
         + "\"namespace\":\"" + ns + "\"},\"spec\":{\"holderIdentity\":\"x\"}}";
     HttpResponse<String> r = http("PUT", path("d", ""), body, "application/json");
     assertThat(r.statusCode()).isEqualTo(422);

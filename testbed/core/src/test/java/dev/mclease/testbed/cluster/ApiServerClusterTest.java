@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Real kube-apiserver clusters: the semantics every cluster kind must have ({@link ApiSemanticsContract}), then what
- * only a real server has — TLS and certificates, a real version, RBAC judged on ServiceAccount tokens, process faults.
+ * only a real server has: TLS and certificates, a real version, RBAC judged on ServiceAccount tokens, process
+ * faults.
  * Skipped (never failed) where the binaries are missing.
  */
 class ApiServerClusterTest extends ApiSemanticsContract {
