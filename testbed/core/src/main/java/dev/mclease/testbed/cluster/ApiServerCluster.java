@@ -59,9 +59,14 @@ public final class ApiServerCluster implements Cluster {
     this.crd = installCrd;
     this.shared = shared;
     long t0 = System.nanoTime();
-    this.pki = ClusterPki.create(name, dir);
-    this.server = new KubeApiServerProcess(binaries.kubeApiServer(), name, dir, Ports.free(), pki,
-        storage.etcdServers(), storage.prefix(), extraArgs);
+    try {
+      this.pki = ClusterPki.create(name, dir);
+      this.server = new KubeApiServerProcess(binaries.kubeApiServer(), name, dir, Ports.free(), pki,
+          storage.etcdServers(), storage.prefix(), extraArgs);
+    } catch (RuntimeException e) {
+      storage.release();
+      throw e;
+    }
     KubernetesClient admin = null;
     try {
       server.start(START_TIMEOUT);
