@@ -1,4 +1,4 @@
-@bad-input
+@bad-input @own-clusters
 Feature: Bad input
   Whatever is written into a MultiClusterLease or into the backend by someone other than the protocol, the
   controller reports it in a condition that says what to do, and keeps serving every other lease. Nobody

@@ -10,6 +10,7 @@ import dev.mclease.crd.MultiClusterLeaseSpec;
 import dev.mclease.crd.MultiClusterLeaseStatus;
 import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
 import dev.mclease.testbed.chaos.Fault;
+import dev.mclease.testbed.cluster.ApiServerCluster;
 import dev.mclease.testbed.cluster.Cluster;
 import dev.mclease.testbed.cluster.EmbeddedCluster;
 import dev.mclease.testbed.fleet.CandidateNode;
@@ -222,8 +223,12 @@ public final class BadInputSteps {
   @Given("the MultiClusterLease CRD is not installed in {string}")
   public void noCrd(String cluster) {
     Cluster c = world.fleet().cluster(cluster).cluster();
-    assertThat(c).as("cluster %s", cluster).isInstanceOf(EmbeddedCluster.class);
-    ((EmbeddedCluster) c).uninstallCrd();
+    if (c instanceof ApiServerCluster real) {
+      real.uninstallCrd();
+    } else {
+      assertThat(c).as("cluster %s", cluster).isInstanceOf(EmbeddedCluster.class);
+      ((EmbeddedCluster) c).uninstallCrd();
+    }
   }
 
   /** Starts every controller, then every candidate; a component that refuses to start is remembered, not fatal. */

@@ -56,7 +56,9 @@ public final class FleetSteps {
         .candidatesPerCluster(perCluster)
         .etcdMembers(etcdMembers == null ? 1 : Integer.parseInt(etcdMembers))
         .timings(defaultTimings == null ? Timings.fast() : Timings.defaults())
-        .clusterKind(k3s == null ? "embedded" : "k3s")
+        .clusterKind(k3s == null ? null : "k3s")
+        // a scenario that breaks or reconfigures its clusters gets fresh API servers; the others share them
+        .ownClusters(world.scenario != null && world.scenario.getSourceTagNames().contains("@own-clusters"))
         .build();
     world.fleet(fleet);
     if (notStarted == null) {

@@ -14,7 +14,13 @@ final class FleetOptions {
   @Option(names = "--etcd-members", defaultValue = "1", description = "etcd members, 1 or 3 (default: ${DEFAULT-VALUE}).")
   int etcdMembers;
 
-  @Option(names = "--k3s", description = "Use k3s clusters via Testcontainers (needs a Docker engine).")
+  @Option(names = "--cluster-kind", defaultValue = "auto", paramLabel = "<kind>",
+      description = "apiserver (real kube-apiserver processes, built by ./mcl), embedded (fabric8's mock server, a "
+          + "fallback), k3s (Testcontainers, needs a Docker engine) or auto: apiserver where the binaries exist, else "
+          + "k3s where Docker answers, else embedded (default: ${DEFAULT-VALUE}).")
+  String clusterKind;
+
+  @Option(names = "--k3s", description = "Same as --cluster-kind k3s.")
   boolean k3s;
 
   @Option(names = "--timings", defaultValue = "fast",
@@ -25,7 +31,7 @@ final class FleetOptions {
       description = "Global lock store the controllers contend in (default: ${DEFAULT-VALUE}): etcd (members started"
           + " here, see --etcd-members), postgres (a throw-away PostgreSQL server; Debian package postgresql),"
           + " zookeeper (an in-process ZooKeeper server), dynamodb (the dynalite emulator; node, cached in"
-          + " .mcl/dynalite) or kubernetes (Leases in an extra embedded cluster named 'hub').")
+          + " .mcl/dynalite) or kubernetes (Leases in an extra cluster named 'hub', of the same kind).")
   String backend;
 
   Timings timings() {
@@ -50,7 +56,7 @@ final class FleetOptions {
     return Fleet.builder()
         .clusterCount(clusters)
         .etcdMembers(etcdMembers)
-        .clusterKind(k3s ? "k3s" : "embedded")
+        .clusterKind(k3s ? "k3s" : clusterKind)
         .backend(backend)
         .candidatesPerCluster(candidatesPerCluster)
         .timings(timings());

@@ -29,6 +29,8 @@ public final class ControllerNode implements AutoCloseable {
   private final String clusterName;
   private final Cluster cluster;
   private final Timings timings;
+  /** The only namespace this controller serves: fleets that share API servers must not serve each other's leases. */
+  private final String namespace;
   private final TcpProxy apiProxy;
   private final LockStore store;
   private final List<TcpProxy> etcdProxies = new ArrayList<>();
@@ -39,8 +41,9 @@ public final class ControllerNode implements AutoCloseable {
   private volatile GlobalLockBackend backend;
   private volatile ElectionController controller;
 
-  ControllerNode(String clusterName, Cluster cluster, LockStore store, Timings timings) {
+  ControllerNode(String clusterName, Cluster cluster, LockStore store, Timings timings, String namespace) {
     this.clusterName = clusterName;
+    this.namespace = namespace;
     this.cluster = cluster;
     this.store = store;
     this.timings = timings;
@@ -95,6 +98,7 @@ public final class ControllerNode implements AutoCloseable {
   /** The controller configuration this node runs with. */
   public ControllerConfig config() {
     return ControllerConfig.builder(clusterName)
+        .namespaces(java.util.Set.of(namespace))
         .candidateRenewDeadline(timings.renewDeadline())
         .candidateRetryPeriod(timings.retryPeriod())
         .backendTtl(timings.backendTtl())

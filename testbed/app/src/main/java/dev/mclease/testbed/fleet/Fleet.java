@@ -1,5 +1,6 @@
 package dev.mclease.testbed.fleet;
 
+import dev.mclease.testbed.cluster.ApiServerClusterProvider;
 import dev.mclease.testbed.cluster.Cluster;
 import dev.mclease.testbed.cluster.ClusterProvider;
 import dev.mclease.testbed.etcd.EtcdCluster;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -29,6 +31,8 @@ public final class Fleet implements AutoCloseable {
 
   private final Builder spec;
   private final ClusterProvider provider;
+  /** The namespace of this fleet's MultiClusterLease: a fresh one per fleet on shared API servers. */
+  private final String namespace;
   private final EtcdCluster etcd;
   private final LockStore store;
   private final History history;
@@ -38,7 +42,19 @@ public final class Fleet implements AutoCloseable {
   private Fleet(Builder spec) {
     this.spec = spec;
     this.history = spec.history != null ? spec.history : new History();
-    this.provider = ClusterProvider.create(spec.clusterKind);
+    String kind = ClusterProvider.resolve(spec.clusterKind);
+    // Real API servers cost seconds and ~270 MiB each: fleets in one JVM share them by cluster name, each fleet in a
+    // namespace of its own (its controllers watch only that one), unless it breaks clusters (ownClusters).
+    boolean shared = ApiServerClusterProvider.KIND.equals(kind) && !spec.ownClusters;
+    this.provider = shared ? ApiServerClusterProvider.shared() : ClusterProvider.create(kind);
+    this.namespace = spec.namespace != null ? spec.namespace
+        : shared ? "fleet-" + UUID.randomUUID().toString().substring(0, 8) : "default";
+    if ("embedded".equals(kind)) {
+      LOG.warn("This fleet runs on embedded clusters (fabric8's mock server), not real kube-apiservers: {}",
+          spec.clusterKind != null && !"auto".equals(spec.clusterKind) ? "asked for explicitly"
+              : "no kube-apiserver binary was found (./mcl test or ./mcl demo builds one), so its evidence comes from"
+                  + " a mock");
+    }
     EtcdCluster startedEtcd = null;
     LockStore startedStore = null;
     try {
@@ -51,12 +67,16 @@ public final class Fleet implements AutoCloseable {
       }
       this.etcd = startedEtcd;
       this.store = startedStore;
-      for (String name : spec.clusters) {
-        Cluster cluster = provider.start(name);
-        ControllerNode controller = new ControllerNode(name, cluster, store, spec.timings);
+      List<? extends Cluster> clusters = provider instanceof ApiServerClusterProvider a
+          ? a.startAll(spec.clusters.toArray(String[]::new))
+          : spec.clusters.stream().map(provider::start).toList();
+      for (Cluster cluster : clusters) {
+        String name = cluster.name();
+        cluster.ensureNamespace(namespace);
+        ControllerNode controller = new ControllerNode(name, cluster, store, spec.timings, namespace);
         List<CandidateNode> candidates = new ArrayList<>();
         for (int i = 1; i <= spec.candidatesPerCluster; i++) {
-          candidates.add(new CandidateNode(name + "-" + i, name, cluster, spec.namespace, spec.leaseName,
+          candidates.add(new CandidateNode(name + "-" + i, name, cluster, namespace, spec.leaseName,
               spec.timings, history, this::candidateChanged));
         }
         nodes.put(name, new ClusterNode(name, cluster, controller, candidates));
@@ -120,7 +140,7 @@ public final class Fleet implements AutoCloseable {
   }
 
   public String namespace() {
-    return spec.namespace;
+    return namespace;
   }
 
   public String leaseName() {
@@ -182,9 +202,10 @@ public final class Fleet implements AutoCloseable {
     private List<String> etcdEndpoints = List.of();
     private int candidatesPerCluster = 1;
     private Timings timings = Timings.fast();
-    private String clusterKind = "embedded";
+    private String clusterKind;
+    private boolean ownClusters;
     private String backend = "etcd";
-    private String namespace = "default";
+    private String namespace;
     private String leaseName = "demo";
     private History history;
 
@@ -243,13 +264,28 @@ public final class Fleet implements AutoCloseable {
       return this;
     }
 
-    /** "embedded" (default), "k3s" or "auto". */
+    /**
+     * "apiserver" (real kube-apiserver processes), "embedded" (fabric8's mock, patched), "k3s", or null/"auto"
+     * (default: apiserver where the binaries exist, else k3s where Docker answers, else embedded, loudly).
+     */
     public Builder clusterKind(String kind) {
       this.clusterKind = kind;
       return this;
     }
 
-    /** The MultiClusterLease the candidates contend for; default default/demo. */
+    /**
+     * Fresh API servers of the fleet's own, closed with it, instead of the JVM's shared ones: for scenarios that
+     * stop, restart or reconfigure a cluster (its CRD, say). Default false.
+     */
+    public Builder ownClusters(boolean own) {
+      this.ownClusters = own;
+      return this;
+    }
+
+    /**
+     * The MultiClusterLease the candidates contend for; default a fresh namespace per fleet on shared API servers
+     * (else {@code default}) and the name {@code demo}.
+     */
     public Builder lease(String namespace, String name) {
       this.namespace = namespace;
       this.leaseName = name;

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiServerClusterProvider implements ClusterProvider {
 
-  static final String KIND = "apiserver";
+  /** {@code "apiserver"}, for {@link ClusterProvider#create(String)}. */
+  public static final String KIND = "apiserver";
   private static final Logger LOG = LoggerFactory.getLogger(ApiServerClusterProvider.class);
 
   private final ApiServerStorage storage;

@@ -31,7 +31,9 @@ final class CrdInstaller {
     long deadline = System.nanoTime() + timeout.toNanos();
     await("established", deadline, () -> {
       CustomResourceDefinition c = crds.withName(MultiClusterLease.CRD_NAME).get();
-      return c != null && c.getStatus() != null && c.getStatus().getConditions().stream()
+      // a real server may show a status without conditions for a moment right after the create
+      return c != null && c.getStatus() != null && c.getStatus().getConditions() != null
+          && c.getStatus().getConditions().stream()
           .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus()));
     });
     String groupVersion = MultiClusterLease.GROUP + "/" + MultiClusterLease.VERSION;
