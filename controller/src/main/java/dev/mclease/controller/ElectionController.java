@@ -196,6 +196,12 @@ public final class ElectionController implements AutoCloseable {
     }
     if (workers != null) {
       workers.shutdownNow();
+      // let an interrupted reconcile finish before its output closes, so a shutdown does not log its own failures
+      try {
+        workers.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     if (output instanceof KubernetesLeaseOutput k) {
       k.close();

@@ -387,7 +387,9 @@ final class LeaseWorker {
 
   private void onBackendError(String op, BackendException e) {
     metrics.backendError(op);
-    if (!Objects.equals(backendError, e.getMessage())) {
+    if (Thread.currentThread().isInterrupted()) {
+      LOG.debug("{}: backend {} interrupted by shutdown: {}", key, op, e.getMessage());
+    } else if (!Objects.equals(backendError, e.getMessage())) {
       LOG.warn("{}: backend {} failed: {}", key, op, e.getMessage());
     }
     backendError = e.getMessage();

@@ -57,6 +57,8 @@ final class FleetOptions {
         .clusterCount(clusters)
         .etcdMembers(etcdMembers)
         .clusterKind(k3s ? "k3s" : clusterKind)
+        // the one fleet of this process: the lease people look for with kubectl, not a fleet-unique namespace
+        .lease("default", "demo")
         .backend(backend)
         .candidatesPerCluster(candidatesPerCluster)
         .timings(timings());
