@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# build.sh OUT_DIR : builds kube-apiserver and etcd, at the versions go.mod pins, into OUT_DIR.
+# build.sh OUT_DIR : builds kube-apiserver, kubectl and etcd, at the versions go.mod pins, into OUT_DIR.
 # Static (CGO_ENABLED=0), -trimpath, stripped, and stamped with the release's version the way Kubernetes' and
-# etcd's own builds stamp it, so `kube-apiserver --version`, its /version and `etcd --version` tell the truth.
+# etcd's own builds stamp it, so `kube-apiserver --version`, its /version, `kubectl version --client` and
+# `etcd --version` tell the truth.
 # ./mcl calls this through ensure.sh (which caches the result); running it by hand is fine too.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,4 +46,6 @@ build() { # name package ldflags
   echo "build.sh: $1 built in $((SECONDS - start)) s" >&2
 }
 build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$kube_x"
+# kubectl shares most packages with kube-apiserver (client-go, apimachinery), so it comes right after it
+build kubectl k8s.io/kubernetes/cmd/kubectl "$kube_x"
 build etcd go.etcd.io/etcd/server/v3 "$etcd_x"

@@ -1,17 +1,19 @@
 # shellcheck shell=bash
-# Sourced by ./mcl. ensure_kube_binaries finds or builds the real kube-apiserver and etcd the testbed runs, and
-# exports, for the processes ./mcl starts:
-#   MCL_KUBE_APISERVER, MCL_ETCD  absolute paths of the two binaries
+# Sourced by ./mcl. ensure_kube_binaries finds or builds the real kube-apiserver, etcd and kubectl the testbed
+# runs, and exports, for the processes ./mcl starts:
+#   MCL_KUBE_APISERVER, MCL_ETCD  absolute paths of the two server binaries
 #   MCL_ETCD_BINARY               = MCL_ETCD (the name the Java EtcdProvider reads)
+#   MCL_KUBECTL                   absolute path of kubectl (the tests that run it skip without it)
 # Each binary is taken, in this order, from
-#   1. $KUBEBUILDER_ASSETS/{kube-apiserver,etcd}  (the envtest convention: setup-envtest users have them)
-#   2. $MCL_KUBE_APISERVER / $MCL_ETCD (or $MCL_ETCD_BINARY)
+#   1. $KUBEBUILDER_ASSETS/{kube-apiserver,etcd,kubectl}  (the envtest convention: setup-envtest users have them)
+#   2. $MCL_KUBE_APISERVER / $MCL_ETCD (or $MCL_ETCD_BINARY) / $MCL_KUBECTL
 #   3. the per-machine cache ${XDG_CACHE_HOME:-~/.cache}/mclease/kube-binaries/<stamp>/, built there by build.sh
 #      when missing or stale; <stamp> names the versions and hashes go.mod, go.sum and build.sh.
 #      <cache>/current -> <stamp> is the build this checkout uses (Java looks there when the variables are unset)
+#      kubectl alone never starts a build: when both servers came from 1. or 2., it is taken from an existing cache
 #   4. PATH, only when the cache cannot be had (no Go, or the build failed), and said loudly.
-# Returns non-zero, after saying what to install, when a binary is found nowhere; ./mcl carries on (the Java side
-# then falls back to the embedded mock server and says so).
+# Returns non-zero, after saying what to install, when a server binary is found nowhere; ./mcl carries on (the Java
+# side then falls back to the embedded mock server and says so). A missing kubectl is said, not an error.
 
 MCL_KUBE_BINARIES_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -20,6 +22,8 @@ _kb_now() { if [ -n "${EPOCHREALTIME:-}" ]; then echo "${EPOCHREALTIME/[.,]/}"; 
 _kb_since() { local us=$(($(_kb_now) - $1)); printf '%d.%02d s' $((us / 1000000)) $((us % 1000000 / 10000)); }
 _kb_is_exe() { [ -f "$1" ] && [ -x "$1" ]; }
 _kb_abs() { local d; d="$(cd "$(dirname "$1")" && pwd)" && printf '%s/%s' "$d" "$(basename "$1")"; }
+# a cache directory counts only when it holds all three (one built before kubectl was added has another stamp)
+_kb_complete() { _kb_is_exe "$1/kube-apiserver" && _kb_is_exe "$1/etcd" && _kb_is_exe "$1/kubectl"; }
 
 # the versions go.mod pins (read without running go, so a cache hit stays fast)
 _kb_version() { awk -v m="$1" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$MCL_KUBE_BINARIES_SRC/go.mod"; }
@@ -41,38 +45,41 @@ _kb_point_current() {
     || { rm -f "$root/.current.$$"; ln -sfn "$stamp" "$root/current"; }
 }
 
-# Sets _KB_DIR to the cache directory holding both binaries, building them when missing.
-# Returns 2 when there is no Go to build with, 1 when the build failed.
+# Sets _KB_DIR to the cache directory holding the binaries, building them when missing.
+# Returns 2 when there is no Go to build with, 1 when the build failed; with $1 = cached-only, 3 instead of building.
 _kb_from_cache() {
   _KB_DIR=""
   local root="${XDG_CACHE_HOME:-$HOME/.cache}/mclease/kube-binaries" stamp start fd="" tmp log_file
   stamp="$(_kb_stamp)" || return 1
   local dir="$root/$stamp"
-  if _kb_is_exe "$dir/kube-apiserver" && _kb_is_exe "$dir/etcd"; then
+  if _kb_complete "$dir"; then
     _kb_point_current "$root" "$stamp"; _KB_DIR="$dir"; return 0
   fi
+  [ "${1:-}" = cached-only ] && return 3
   command -v go >/dev/null || return 2
   mkdir -p "$root" || return 1
   # one build per machine at a time; a second ./mcl waits, then takes what the first built
   if command -v flock >/dev/null; then
     exec {fd}>"$root/.lock"
     if ! flock -n "$fd"; then _kb_log "another build of the kube binaries is running; waiting for it"; flock "$fd"; fi
-    if _kb_is_exe "$dir/kube-apiserver" && _kb_is_exe "$dir/etcd"; then
+    if _kb_complete "$dir"; then
       exec {fd}>&-; _kb_point_current "$root" "$stamp"; _KB_DIR="$dir"; return 0
     fi
     rm -rf "$root"/.tmp.* # leftovers of interrupted builds (we hold the lock)
   fi
   tmp="$root/.tmp.$stamp.$$" log_file="$root/build-$stamp.log"
   start="$(_kb_now)"
-  _kb_log "building kube-apiserver $(_kb_version k8s.io/kubernetes) and etcd $(_kb_version go.etcd.io/etcd/server/v3) from Go modules into $dir"
+  _kb_log "building kube-apiserver and kubectl $(_kb_version k8s.io/kubernetes) and etcd $(_kb_version go.etcd.io/etcd/server/v3) from Go modules into $dir"
   _kb_log "  once per machine: ~6 min cold on 2 cores, seconds once Go's caches are warm; log: $log_file"
   local ok=1
   if "$MCL_KUBE_BINARIES_SRC/build.sh" "$tmp" >"$log_file" 2>&1 \
-      && "$tmp/kube-apiserver" --version >>"$log_file" 2>&1 && "$tmp/etcd" --version >>"$log_file" 2>&1; then
-    { echo "kube-apiserver $(_kb_version k8s.io/kubernetes)"; echo "etcd $(_kb_version go.etcd.io/etcd/server/v3)"
+      && "$tmp/kube-apiserver" --version >>"$log_file" 2>&1 && "$tmp/etcd" --version >>"$log_file" 2>&1 \
+      && "$tmp/kubectl" version --client >>"$log_file" 2>&1; then
+    { echo "kube-apiserver $(_kb_version k8s.io/kubernetes)"; echo "kubectl $(_kb_version k8s.io/kubernetes)"
+      echo "etcd $(_kb_version go.etcd.io/etcd/server/v3)"
       echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) with $(go env GOVERSION) from $MCL_KUBE_BINARIES_SRC"; } >"$tmp/VERSIONS"
     # the rename is the commit point: a directory named <stamp> always holds a complete build
-    if mv -T "$tmp" "$dir" 2>/dev/null || { _kb_is_exe "$dir/kube-apiserver" && _kb_is_exe "$dir/etcd"; }; then ok=0; fi
+    if mv -T "$tmp" "$dir" 2>/dev/null || _kb_complete "$dir"; then ok=0; fi
   fi
   rm -rf "$tmp"
   if [ "$ok" != 0 ]; then
@@ -87,16 +94,17 @@ _kb_from_cache() {
   while read -r old; do [ -n "$old" ] && rm -rf "$root/$old" "$root/build-$old.log"; done \
     < <(cd "$root" && ls -1dt kube-apiserver-*_etcd-*_* 2>/dev/null | grep -vxF "$stamp" | tail -n +2)
   [ -n "$fd" ] && exec {fd}>&-
-  _kb_log "built kube-apiserver and etcd in $(_kb_since "$start") ($dir)"
+  _kb_log "built kube-apiserver, kubectl and etcd in $(_kb_since "$start") ($dir)"
   _KB_DIR="$dir"
 }
 
 ensure_kube_binaries() {
-  local start api="" etcd="" api_from="" etcd_from="" rc=0 p
+  local start api="" etcd="" kubectl="" api_from="" etcd_from="" kubectl_from="" rc=0 p
   start="$(_kb_now)"
   if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
     _kb_is_exe "$KUBEBUILDER_ASSETS/kube-apiserver" && api="$(_kb_abs "$KUBEBUILDER_ASSETS/kube-apiserver")" api_from=KUBEBUILDER_ASSETS
     _kb_is_exe "$KUBEBUILDER_ASSETS/etcd" && etcd="$(_kb_abs "$KUBEBUILDER_ASSETS/etcd")" etcd_from=KUBEBUILDER_ASSETS
+    _kb_is_exe "$KUBEBUILDER_ASSETS/kubectl" && kubectl="$(_kb_abs "$KUBEBUILDER_ASSETS/kubectl")" kubectl_from=KUBEBUILDER_ASSETS
     [ -n "$api" ] && [ -n "$etcd" ] \
       || _kb_log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks an executable$([ -z "$api" ] && echo ' kube-apiserver')$([ -z "$etcd" ] && echo ' etcd'); looking further"
   fi
@@ -110,11 +118,26 @@ ensure_kube_binaries() {
     if _kb_is_exe "${!etcd_var}"; then etcd="$(_kb_abs "${!etcd_var}")" etcd_from=$etcd_var
     else _kb_log "$etcd_var=${!etcd_var} is not an executable file; ignoring it"; fi
   fi
+  if [ -z "$kubectl" ] && [ -n "${MCL_KUBECTL:-}" ]; then
+    if _kb_is_exe "$MCL_KUBECTL"; then kubectl="$(_kb_abs "$MCL_KUBECTL")" kubectl_from=MCL_KUBECTL
+    else _kb_log "MCL_KUBECTL=$MCL_KUBECTL is not an executable file; ignoring it"; fi
+  fi
   if [ -z "$api" ] || [ -z "$etcd" ]; then
     _kb_from_cache || rc=$?
     if [ "$rc" = 0 ]; then
       [ -z "$api" ] && api="$_KB_DIR/kube-apiserver" api_from=cache
       [ -z "$etcd" ] && etcd="$_KB_DIR/etcd" etcd_from=cache
+      [ -z "$kubectl" ] && kubectl="$_KB_DIR/kubectl" kubectl_from=cache
+    fi
+  elif [ -z "$kubectl" ] && _kb_from_cache cached-only; then
+    kubectl="$_KB_DIR/kubectl" kubectl_from=cache
+  fi
+  if [ -z "$kubectl" ]; then
+    if p="$(command -v kubectl)"; then
+      kubectl="$p" kubectl_from=PATH
+      [ "$rc" != 0 ] && _kb_log "FALLBACK: kubectl from PATH ($p; $("$p" version --client 2>/dev/null | head -n 1))"
+    else
+      _kb_log "no kubectl (not in KUBEBUILDER_ASSETS, MCL_KUBECTL, the cache or PATH): the tests that run it skip"
     fi
   fi
   if [ -z "$api" ] || [ -z "$etcd" ]; then
@@ -141,15 +164,16 @@ ensure_kube_binaries() {
     fi
   fi
   if [ -n "$api" ]; then export MCL_KUBE_APISERVER="$api"; else unset MCL_KUBE_APISERVER; fi
+  if [ -n "$kubectl" ]; then export MCL_KUBECTL="$kubectl"; else unset MCL_KUBECTL; fi
   if [ -n "$etcd" ]; then
     export MCL_ETCD="$etcd" MCL_ETCD_BINARY="$etcd"
   else
     unset MCL_ETCD MCL_ETCD_BINARY
   fi
   [ -n "$api" ] && [ -n "$etcd" ] || return 1
-  if [ "$api_from" = cache ] && [ "$etcd_from" = cache ]; then
-    _kb_log "kube-apiserver $(_kb_version k8s.io/kubernetes) and etcd $(_kb_version go.etcd.io/etcd/server/v3): ${_KB_DIR/#"$HOME"/\~} ($(_kb_since "$start"))"
+  if [ "$api_from" = cache ] && [ "$etcd_from" = cache ] && [ "$kubectl_from" = cache ]; then
+    _kb_log "kube-apiserver and kubectl $(_kb_version k8s.io/kubernetes), etcd $(_kb_version go.etcd.io/etcd/server/v3): ${_KB_DIR/#"$HOME"/\~} ($(_kb_since "$start"))"
   else
-    _kb_log "kube-apiserver: $api (from $api_from); etcd: $etcd (from $etcd_from) ($(_kb_since "$start"))"
+    _kb_log "kube-apiserver: $api (from $api_from); etcd: $etcd (from $etcd_from); kubectl: ${kubectl:-none}${kubectl_from:+ (from $kubectl_from)} ($(_kb_since "$start"))"
   fi
 }
