@@ -9,12 +9,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Where the real {@code kube-apiserver} and {@code etcd} binaries are on this machine.
+ * Where the real {@code kube-apiserver} and {@code etcd} binaries, and {@code kubectl}, are on this machine.
  *
  * <p>Each binary is looked up, in this order, in:
  * <ol>
- *   <li>{@code KUBEBUILDER_ASSETS}: a directory holding both, the envtest convention ({@code setup-envtest use});</li>
- *   <li>{@code MCL_KUBE_APISERVER} / {@code MCL_ETCD} (for etcd also {@code MCL_ETCD_BINARY}): the binary itself;</li>
+ *   <li>{@code KUBEBUILDER_ASSETS}: a directory holding them, the envtest convention ({@code setup-envtest use}
+ *       leaves kube-apiserver, etcd and kubectl there);</li>
+ *   <li>{@code MCL_KUBE_APISERVER} / {@code MCL_ETCD} (for etcd also {@code MCL_ETCD_BINARY}) / {@code MCL_KUBECTL}:
+ *       the binary itself;</li>
  *   <li>the per-machine cache that {@code ./mcl} builds them into from Kubernetes' own Go modules,
  *       {@code ${XDG_CACHE_HOME:-~/.cache}/mclease/kube-binaries/current/};</li>
  *   <li>the {@code PATH}.</li>
@@ -27,6 +29,11 @@ public final class KubeBinaries {
   public static final String INSTALL_HINT = "kube-apiserver and etcd binaries not found: run ./mcl test (it builds "
       + "them once from Kubernetes' Go modules into ~/.cache/mclease/kube-binaries/current), or set "
       + "KUBEBUILDER_ASSETS to a setup-envtest directory, or MCL_KUBE_APISERVER and MCL_ETCD to the binaries";
+
+  /** What to do when kubectl is missing; the tests that run it skip with this. */
+  public static final String KUBECTL_HINT = "kubectl not found: run ./mcl test (it builds kubectl beside "
+      + "kube-apiserver into ~/.cache/mclease/kube-binaries/current), or set MCL_KUBECTL to a kubectl binary, or "
+      + "put one on the PATH";
 
   private final Path kubeApiServer;
   private final Path etcd;
@@ -73,6 +80,18 @@ public final class KubeBinaries {
   static Optional<Path> etcd(Map<String, String> env) {
     // MCL_ETCD_BINARY is the older name the etcd provider already honoured; it ranks just after MCL_ETCD.
     return first(candidates(env, "etcd", "MCL_ETCD", "MCL_ETCD_BINARY"));
+  }
+
+  /**
+   * The kubectl binary, by the same order: {@code KUBEBUILDER_ASSETS}, {@code MCL_KUBECTL}, the cache, the
+   * {@code PATH}.
+   */
+  public static Optional<Path> kubectl() {
+    return kubectl(System.getenv());
+  }
+
+  static Optional<Path> kubectl(Map<String, String> env) {
+    return first(candidates(env, "kubectl", "MCL_KUBECTL"));
   }
 
   /** The per-machine cache directory {@code ./mcl} builds into (it may not exist). */

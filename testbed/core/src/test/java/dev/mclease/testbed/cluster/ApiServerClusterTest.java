@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.testbed.fault.TcpProxy;
 import dev.mclease.testbed.kube.KubeBinaries;
+import dev.mclease.testbed.kube.Kubectl;
 import dev.mclease.testbed.util.Ports;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
@@ -106,7 +107,7 @@ class ApiServerClusterTest extends ApiSemanticsContract {
 
   @Test
   void theKubeconfigWorksForKubectl() throws Exception {
-    assumeTrue(Kubectl.available(), "kubectl is not on PATH: the kubeconfig check needs it");
+    assumeTrue(Kubectl.available(), Kubectl.MISSING);
     mcls.inNamespace(ns).resource(lease("kc", "pod-1")).create();
     String version = Kubectl.run(east.kubeconfig(), "version", "-o", "json");
     assertThat(version).contains("\"gitVersion\": \"v1.37.");

@@ -76,6 +76,28 @@ class KubeBinariesTest {
   }
 
   @Test
+  void kubectlIsLookedUpInTheSameOrder() throws IOException {
+    Map<String, String> env = env();
+    assertThat(KubeBinaries.kubectl(env)).isEmpty();
+    Path onPath = executable("bin", "kubectl");
+    assertThat(KubeBinaries.kubectl(env)).contains(onPath);
+    Path cached = executable("cache/mclease/kube-binaries/current", "kubectl");
+    assertThat(KubeBinaries.kubectl(env)).contains(cached);
+    Path mine = executable("mine", "kubectl");
+    env.put("MCL_KUBECTL", mine.toString());
+    assertThat(KubeBinaries.kubectl(env)).contains(mine);
+    // setup-envtest leaves kubectl beside kube-apiserver and etcd; an assets directory without one is passed over
+    Files.createDirectories(tmp.resolve("assets"));
+    env.put("KUBEBUILDER_ASSETS", tmp.resolve("assets").toString());
+    assertThat(KubeBinaries.kubectl(env)).contains(mine);
+    Path assets = executable("assets", "kubectl");
+    assertThat(KubeBinaries.kubectl(env)).contains(assets);
+    env.put("MCL_KUBECTL", tmp.resolve("nowhere/kubectl").toString());
+    env.remove("KUBEBUILDER_ASSETS");
+    assertThat(KubeBinaries.kubectl(env)).as("a variable naming no executable is skipped").contains(cached);
+  }
+
+  @Test
   void aVariableNamingNoExecutableIsSkipped() throws IOException {
     Path cachedApi = executable("cache/mclease/kube-binaries/current", "kube-apiserver");
     executable("cache/mclease/kube-binaries/current", "etcd");
