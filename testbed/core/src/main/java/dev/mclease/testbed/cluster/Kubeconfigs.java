@@ -52,14 +52,7 @@ final class Kubeconfigs {
         + "    namespace: default\n"
         + "current-context: " + n + "\n"
         + "preferences: {}\n";
-    try {
-      Files.createDirectories(dir);
-      Path file = dir.resolve(name.replaceAll("[^A-Za-z0-9._-]", "_") + ".kubeconfig");
-      Files.writeString(file, yaml, StandardCharsets.UTF_8);
-      return file;
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write kubeconfig for cluster " + name + " under " + dir, e);
-    }
+    return write(dir, name, yaml);
   }
 
   /** A client with a token; {@code Config.empty()} so ~/.kube/config and KUBECONFIG never leak in. */
@@ -105,6 +98,11 @@ final class Kubeconfigs {
         + "    namespace: default\n"
         + "current-context: " + n + "\n"
         + "preferences: {}\n";
+    return write(dir, fileBase, yaml);
+  }
+
+  /** Writes {@code yaml} to {@code dir/<fileBase>.kubeconfig} (unsafe characters replaced) and returns the path. */
+  private static Path write(Path dir, String fileBase, String yaml) {
     try {
       Files.createDirectories(dir);
       Path file = dir.resolve(fileBase.replaceAll("[^A-Za-z0-9._-]", "_") + ".kubeconfig");

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,25 +115,7 @@ final class ProcessEtcdMember implements EtcdMember {
   }
 
   private void end(boolean kill) {
-    Process p = process;
-    if (p == null || !p.isAlive()) {
-      return;
-    }
-    if (kill) {
-      p.destroyForcibly();
-    } else {
-      p.destroy();
-    }
-    try {
-      if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        LOG.warn("etcd member {} ignored SIGTERM for {} s: killing it", name, STOP_TIMEOUT.toSeconds());
-        p.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    ChildProcesses.forget(p);
-    LOG.info("etcd member {} {}", name, kill ? "killed" : "stopped");
+    ChildProcesses.end(process, kill, STOP_TIMEOUT, "etcd member " + name);
   }
 
   @Override

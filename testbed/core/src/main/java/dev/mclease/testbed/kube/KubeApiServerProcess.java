@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -195,25 +194,7 @@ public final class KubeApiServerProcess {
   }
 
   private void end(boolean kill) {
-    Process p = process;
-    if (p == null || !p.isAlive()) {
-      return;
-    }
-    if (kill) {
-      p.destroyForcibly();
-    } else {
-      p.destroy();
-    }
-    try {
-      if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        LOG.warn("kube-apiserver {} ignored SIGTERM for {} s: killing it", name, STOP_TIMEOUT.toSeconds());
-        p.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    ChildProcesses.forget(p);
-    LOG.info("kube-apiserver {} {}", name, kill ? "killed" : "stopped");
+    ChildProcesses.end(process, kill, STOP_TIMEOUT, "kube-apiserver " + name);
   }
 
   public synchronized boolean isRunning() {

@@ -5,11 +5,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +61,31 @@ public final class ChildProcesses {
     } catch (IOException e) {
       LOG.debug("Cannot delete the record of child {}", p.pid(), e);
     }
+  }
+
+  /**
+   * Ends a child process and waits for it: SIGKILL when {@code kill} (a crash), else SIGTERM, escalated to SIGKILL
+   * when it has not exited within {@code timeout}; then forgets it. {@code what} names it in the log.
+   */
+  public static void end(Process p, boolean kill, Duration timeout, String what) {
+    if (p == null || !p.isAlive()) {
+      return;
+    }
+    if (kill) {
+      p.destroyForcibly();
+    } else {
+      p.destroy();
+    }
+    try {
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("{} ignored SIGTERM for {} s: killing it", what, timeout.toSeconds());
+        p.destroyForcibly().waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    forget(p);
+    LOG.info("{} {}", what, kill ? "killed" : "stopped");
   }
 
   private static Path record(long childPid) {
