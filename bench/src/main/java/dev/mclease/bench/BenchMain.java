@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.mclease.bench.report.ReportWriter;
+import dev.mclease.bench.sut.BenchClusters;
+import dev.mclease.testbed.cluster.ApiServerClusterProvider;
+import dev.mclease.testbed.kube.KubeBinaries;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -25,9 +28,13 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * {@code ./mcl bench [--quick] [--out DIR] [--only REGEX] [--report-only]}: runs the benchmark plan (each step
- * a JMH run with its own parameters), merges JMH's JSON into {@code jmh-result.json}, and writes the summary,
- * the markdown report and the plot (see {@link ReportWriter}).
+ * {@code ./mcl bench [--quick] [--out DIR] [--only REGEX] [--report-only] [--cluster-kind K]}: runs the benchmark
+ * plan (each step a JMH run with its own parameters), merges JMH's JSON into {@code jmh-result.json}, and writes the
+ * summary, the markdown report and the plot (see {@link ReportWriter}).
+ *
+ * <p>Every system runs on real kube-apiservers ({@link BenchClusters}); without the binaries the run stops before
+ * the first step, naming the install step. {@code --cluster-kind embedded} (fabric8's mock) or {@code k3s} must be
+ * asked for by name, and the report says which kind ran.
  *
  * <p>{@code --quick} (≤ 5 minutes on 2 cores) uses the short timings only and few samples; the full plan adds
  * samples and covers the default timings with graceful-handover and crash samples.
@@ -48,14 +55,17 @@ public final class BenchMain {
     boolean reportOnly = false;
     Path out = Path.of("bench", "results");
     Pattern only = null;
+    String clusterKind = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
+        case "--cluster-kind" -> clusterKind = args[++i];
         case "--report-only" -> reportOnly = true;
         case "--out" -> out = Path.of(args[++i]);
         case "--only" -> only = Pattern.compile(args[++i]);
         case "-h", "--help" -> {
-          System.out.println("usage: mcl bench [--quick] [--out DIR] [--only STEP-REGEX] [--report-only]");
+          System.out.println("usage: mcl bench [--quick] [--out DIR] [--only STEP-REGEX] [--report-only] "
+              + "[--cluster-kind apiserver|embedded|k3s]");
           System.out.println("steps: " + plan(false).stream().map(Step::name).toList());
           return;
         }
@@ -65,8 +75,11 @@ public final class BenchMain {
     Files.createDirectories(out);
     Path jmhJson = out.resolve("jmh-result.json");
     Path side = out.resolve("side.jsonl");
-    Map<String, Object> run = runInfo(quick);
+    Map<String, Object> run;
     if (!reportOnly) {
+      // before anything runs: no kube-apiserver and no explicit kind = no bench (it never measures a mock silently)
+      String kind = BenchClusters.resolve(clusterKind);
+      run = runInfo(quick, kind);
       Files.deleteIfExists(side);
       long start = System.nanoTime();
       ArrayNode merged = JSON.createArrayNode();
@@ -75,10 +88,14 @@ public final class BenchMain {
           continue;
         }
         System.out.println("[bench] step " + step.name());
-        merged.addAll(runStep(step, out, side));
+        merged.addAll(runStep(step, out, side, kind));
         JSON.writeValue(jmhJson.toFile(), merged);
       }
       run.put("wall_time_s", Duration.ofNanos(System.nanoTime() - start).toSeconds());
+      run.put("load_average_at_end", loadAverage());
+      JSON.writeValue(out.resolve(RUN).toFile(), run);
+    } else {
+      run = readRun(out.resolve(RUN), quick);
     }
     JsonNode summary = ReportWriter.write(jmhJson, side, run, out);
     System.out.println("[bench] report: " + out.resolve(ReportWriter.REPORT) + " (targets: "
@@ -115,7 +132,28 @@ public final class BenchMain {
     return plan;
   }
 
-  private static ArrayNode runStep(Step step, Path out, Path side) throws RunnerException, IOException {
+  /** The run's description, kept beside the results so that {@code --report-only} reports the same run. */
+  static final String RUN = "run.json";
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> readRun(Path file, boolean quick) throws IOException {
+    if (Files.exists(file)) {
+      return JSON.readValue(file.toFile(), LinkedHashMap.class);
+    }
+    return runInfo(quick, "unknown (no " + RUN + ")");
+  }
+
+  /** {@code /proc/loadavg}'s 1/5/15-minute load, to tell whether something else ran beside the bench. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
+  }
+
+  private static ArrayNode runStep(Step step, Path out, Path side, String kind) throws RunnerException, IOException {
     Path result = out.resolve("jmh-" + step.name() + ".json");
     ChainedOptionsBuilder o = new OptionsBuilder()
         .include(step.include())
@@ -124,6 +162,7 @@ public final class BenchMain {
         .forks(1)
         .shouldFailOnError(false)
         .jvmArgsAppend("-D" + SideResults.PROPERTY + "=" + side.toAbsolutePath(),
+            "-D" + BenchClusters.PROPERTY + "=" + kind,
             "-Dlogback.configurationFile=logback-bench.xml")
         .resultFormat(ResultFormatType.JSON)
         .result(result.toString());
@@ -134,7 +173,7 @@ public final class BenchMain {
     return a;
   }
 
-  private static Map<String, Object> runInfo(boolean quick) {
+  private static Map<String, Object> runInfo(boolean quick, String kind) {
     Map<String, Object> run = new LinkedHashMap<>();
     run.put("date", OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS).toString());
     run.put("mode", quick ? "quick" : "full");
@@ -146,8 +185,40 @@ public final class BenchMain {
     run.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     run.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
     run.put("jmh", "1.37");
+    run.put("load_average_at_start", loadAverage());
+    run.put("cluster_kind", kind);
+    if (ApiServerClusterProvider.KIND.equals(kind)) {
+      KubeBinaries b = KubeBinaries.require();
+      run.put("api_server", "kube-apiserver " + version(b.kubeApiServer()) + ", a process per cluster, TLS; "
+          + "MCL: 3 (east, west, south), baseline: 1; shared within a fork (= a trial), a namespace per system");
+      run.put("api_server_storage", "etcd " + version(b.etcdBinary()) + ", "
+          + System.getenv().getOrDefault("MCL_APISERVER_STORAGE", "shared-etcd")
+          + " (one etcd per fork, a prefix per cluster)");
+    } else {
+      run.put("api_server", kind + ("embedded".equals(kind) ? " (fabric8's mock server in the bench JVM)" : ""));
+    }
     run.put("clusters", 3);
-    run.put("etcd", "1 member, local process");
+    run.put("etcd", "lock store: 1 member, local process");
     return run;
+  }
+
+  /** The version a binary reports ({@code --version}), e.g. "v1.37.2", or "?". */
+  static String version(Path binary) {
+    try {
+      Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
+      String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      p.waitFor();
+      java.util.regex.Matcher m = Pattern.compile("v?\\d+\\.\\d+\\.\\d+").matcher(text);
+      if (m.find()) {
+        String v = m.group();
+        return v.startsWith("v") ? v : "v" + v;
+      }
+      return "?";
+    } catch (IOException e) {
+      return "?";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "?";
+    }
   }
 }

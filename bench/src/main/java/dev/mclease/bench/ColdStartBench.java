@@ -1,6 +1,7 @@
 package dev.mclease.bench;
 
 import dev.mclease.bench.sut.BaselineElectorate;
+import dev.mclease.bench.sut.BenchClusters;
 import dev.mclease.bench.sut.LeaderEvents;
 import dev.mclease.testbed.etcd.EtcdCluster;
 import dev.mclease.testbed.etcd.EtcdProvider;
@@ -25,11 +26,12 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Cold start to first leader. Before each operation (not measured) fresh API servers are started and, for
- * MultiClusterLease, the fleet's proxies are wired to the etcd started once per trial; the lease name is new
- * each time, so nothing is left over. The operation starts every election controller (new etcd session,
- * informers) and every candidate, and ends at the first {@code onStartLeading}. Baseline: start 3 fabric8
- * electors on a fresh Lease.
+ * Cold start to first leader. Before each operation (not measured) a fresh fleet is built on the fork's API servers
+ * ({@link BenchClusters}: real kube-apiservers, started with the first operation and kept for the trial) in a fresh
+ * namespace, its proxies wired to the etcd started once per trial; the lease name is new each time, so nothing is
+ * left over. The operation starts every election controller (new etcd session, informers) and every candidate, and
+ * ends at the first {@code onStartLeading}. Baseline: start 3 fabric8 electors on a fresh Lease in a fresh namespace.
+ * (On the embedded mock the API servers themselves are fresh per operation.)
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -69,8 +71,8 @@ public class ColdStartBench {
     round++;
     first = new CompletableFuture<>();
     if ("mcl".equals(system)) {
-      fleet = Fleet.builder().clusterCount(clusters).candidatesPerCluster(1).etcdEndpoints(etcd.endpoints())
-          .lease("default", "cold-" + round).timings(t).build();
+      fleet = BenchClusters.fleet("cold-" + round).clusterCount(clusters).candidatesPerCluster(1)
+          .etcdEndpoints(etcd.endpoints()).timings(t).build();
       fleet.onLeadershipChange(c -> {
         if (c.isLeader()) {
           first.complete(System.nanoTime());

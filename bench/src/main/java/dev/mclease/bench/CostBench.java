@@ -2,6 +2,7 @@ package dev.mclease.bench;
 
 import dev.mclease.bench.sut.BaselineElectorate;
 import dev.mclease.bench.sut.MclElectorate;
+import dev.mclease.bench.sut.ResourceMeter;
 import dev.mclease.bench.sut.WriteCounter;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.testbed.fleet.ClusterNode;
@@ -16,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +47,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       request and every message on a stream: lease keep-alives, watch requests) read from its {@code /metrics}
  *       before and after, divided by controllers × minutes. Only the controllers talk to etcd. The baseline has no
  *       second store (its API server's own storage is not counted on either side).</li>
+ *   <li>CPU and memory over the window ({@link ResourceMeter}), as millicores (CPU-ms per second of window): this
+ *       JVM (ours: candidates and controllers, or fabric8's electors), the system's kube-apiservers, the etcd they
+ *       store into and (MCL) the lock store's etcd; RSS of each at the end.</li>
  * </ul>
  * The JMH score of this benchmark is just the window; the figures go to the side results.
  */
@@ -72,6 +77,7 @@ public class CostBench {
   private Timings t;
   private MclElectorate mcl;
   private BaselineElectorate baseline;
+  private ResourceMeter meter;
   private final List<WriteCounter<?>> counters = new ArrayList<>();
 
   @Setup(Level.Trial)
@@ -83,12 +89,16 @@ public class CostBench {
       mcl.awaitStableLeader(t.retryPeriod().multipliedBy(5), Duration.ofMinutes(2));
       for (ClusterNode n : mcl.fleet().clusters()) {
         counters.add(new WriteCounter<>(n.cluster().client().resources(MultiClusterLease.class),
-            MultiClusterLease::getSpec, MultiClusterLease::getStatus));
+            mcl.fleet().namespace(), MultiClusterLease::getSpec, MultiClusterLease::getStatus));
       }
+      meter = new ResourceMeter(mcl.fleet().clusters().stream().map(ClusterNode::cluster).toList(),
+          mcl.fleet().etcd().endpoints());
     } else {
       baseline = new BaselineElectorate(3, "cost", t).start();
       baseline.awaitStableLeader(t.retryPeriod().multipliedBy(5), Duration.ofMinutes(2));
-      counters.add(new WriteCounter<>(baseline.cluster().client().leases(), Lease::getSpec, l -> ""));
+      counters.add(new WriteCounter<>(baseline.cluster().client().leases(), baseline.namespace(), Lease::getSpec,
+          l -> ""));
+      meter = new ResourceMeter(List.of(baseline.cluster()), List.of());
     }
   }
 
@@ -98,9 +108,11 @@ public class CostBench {
     long statusBefore = counters.stream().mapToLong(WriteCounter::statusWrites).sum();
     Map<String, Double> etcdBefore = etcdRequests();
     double echoesBefore = echoes();
+    ResourceMeter.Window window = meter.start();
     long t0 = System.nanoTime();
     TimeUnit.SECONDS.sleep(windowSeconds);
     double minutes = (System.nanoTime() - t0) / 60e9;
+    Map<String, Double> resources = window.stop();
     long spec = counters.stream().mapToLong(WriteCounter::specWrites).sum() - specBefore;
     long status = counters.stream().mapToLong(WriteCounter::statusWrites).sum() - statusBefore;
     int candidates = 3;
@@ -108,6 +120,14 @@ public class CostBench {
     SideResults.record("cost", p, "candidate_writes_per_candidate_minute", spec / (candidates * minutes));
     SideResults.record("cost", p, "controller_writes_per_candidate_minute", status / (candidates * minutes));
     SideResults.record("cost", p, "api_writes_per_candidate_minute", (spec + status) / (candidates * minutes));
+    Map<String, Double> perSecond = new LinkedHashMap<>(resources);
+    for (String role : ResourceMeter.ROLES) {
+      Double cpu = resources.get(role + "_cpu_ms");
+      if (cpu != null) {
+        perSecond.put(role + "_millicores", cpu / (resources.get("window_ms") / 1000.0));
+      }
+    }
+    SideResults.resources("cost", p, perSecond);
     if (mcl != null) {
       int controllers = mcl.fleet().clusters().size();
       Map<String, Double> etcdAfter = etcdRequests();

@@ -1,13 +1,18 @@
 package dev.mclease.bench;
 
+import dev.mclease.bench.sut.BaselineElectorate;
+import dev.mclease.bench.sut.BenchClusters;
 import dev.mclease.bench.sut.LightCandidates;
+import dev.mclease.bench.sut.ResourceMeter;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.testbed.cluster.Cluster;
-import dev.mclease.testbed.cluster.ClusterProvider;
+import dev.mclease.testbed.fleet.ClusterNode;
 import dev.mclease.testbed.fleet.Fleet;
 import dev.mclease.testbed.fleet.Timings;
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -29,11 +34,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code MultiClusterLeaseLock}s polled by one 4-thread scheduler, not N fabric8 electors). The operation
  * starts every candidate's tick and ends when every lease has a leader. MultiClusterLease: a 3-cluster fleet,
  * all N candidates in cluster east, so east's controller contends for N keys in etcd and echoes N statuses (the
- * other two controllers are idle). Baseline: N Leases with {@code LeaseLock}s on one embedded API server.
+ * other two controllers are idle); the leases live in the fleet's namespace, the one its controllers watch.
+ * Baseline: N Leases with {@code LeaseLock}s on one API server of the same kind ({@link BenchClusters}: a real
+ * kube-apiserver), in a namespace of its own.
  *
  * <p>Heap: used JVM heap after a full GC with all N leases led, minus the same just before they started
- * (recorded as {@code heap_growth_mib}). Everything runs in one JVM, so this is an upper bound for the controller:
- * it includes the API server's copy of N objects and the N candidates' locks and informers.
+ * (recorded as {@code heap_growth_mib}). Controllers and candidates share the JVM, so this is an upper bound for the
+ * controller: it includes the N candidates' locks and informers. The kube-apiservers are processes of their own:
+ * their CPU over the operation and their RSS are recorded beside the JVM's ({@link ResourceMeter}).
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -59,8 +67,12 @@ public class ScaleBench {
 
   private Timings t;
   private Fleet fleet;
-  private ClusterProvider provider;
+  private BenchClusters.Handle baseline;
   private Cluster cluster;
+  private String namespace;
+  private ResourceMeter meter;
+  private ResourceMeter.Window window;
+  private Map<String, Double> resources;
   private int round;
   private LightCandidates candidates;
   private double heapBefore;
@@ -70,23 +82,49 @@ public class ScaleBench {
     Quiet.apply();
     t = BenchTimings.named(timings);
     if ("mcl".equals(system)) {
-      fleet = Fleet.builder().clusterCount(3).candidatesPerCluster(0).timings(t).build().start();
+      fleet = BenchClusters.fleet("scale").clusterCount(3).candidatesPerCluster(0).timings(t).build().start();
       cluster = fleet.cluster(fleet.clusterNames().get(0)).cluster();
+      namespace = fleet.namespace();
+      meter = new ResourceMeter(fleet.clusters().stream().map(ClusterNode::cluster).toList(),
+          fleet.etcd().endpoints());
     } else {
-      provider = ClusterProvider.create("embedded");
-      cluster = provider.start("baseline");
+      baseline = BenchClusters.cluster(BaselineElectorate.CLUSTER);
+      cluster = baseline.cluster();
+      namespace = "scale-" + UUID.randomUUID().toString().substring(0, 8);
+      cluster.ensureNamespace(namespace);
+      meter = new ResourceMeter(List.of(cluster), List.of());
     }
+    prime();
+  }
+
+  /**
+   * One lease led and deleted before the first measured operation, for both systems: on real API servers the first
+   * lease after a fork's start took about one retry period more than every later one (2.4 s against ~0.1 s for one
+   * lease, R = 2 s), which would make the quick plan's single sample measure a start-up effect, not scale. What
+   * that first lease took is recorded ({@code first_lease_ms}); cold start itself is {@code ColdStartBench}'s.
+   */
+  private void prime() {
+    long t0 = System.nanoTime();
+    try (LightCandidates one = new LightCandidates("mcl".equals(system), cluster, namespace, 1, "prime", t, 1)) {
+      one.start().get(timeoutSeconds, TimeUnit.SECONDS);
+      SideResults.record("scale", Map.of("system", system, "timings", timings), "first_lease_ms",
+          (System.nanoTime() - t0) / 1e6);
+    } catch (Exception e) {
+      throw new IllegalStateException("the priming lease was not led within " + timeoutSeconds + " s", e);
+    }
+    deleteLeases();
   }
 
   @Setup(Level.Invocation)
   public void prepare() {
     round++;
     heapBefore = usedHeapMib();
-    candidates = new LightCandidates("mcl".equals(system), cluster, leases, "scale" + round, t, 4);
+    candidates = new LightCandidates("mcl".equals(system), cluster, namespace, leases, "scale" + round, t, 4);
   }
 
   @Benchmark
   public double allLed() throws Exception {
+    window = meter.start();
     long t0 = System.nanoTime();
     double ms;
     try {
@@ -96,6 +134,7 @@ public class ScaleBench {
       ms = (System.nanoTime() - t0) / 1e6;
       SideResults.record("scale", params(), "led_at_timeout", candidates.ledCount());
     }
+    resources = window.stop();
     SideResults.record("scale", params(), "all_led_ms", ms);
     return ms;
   }
@@ -103,12 +142,20 @@ public class ScaleBench {
   @TearDown(Level.Invocation)
   public void measureAndStop() {
     SideResults.record("scale", params(), "heap_growth_mib", usedHeapMib() - heapBefore);
+    if (resources != null) {
+      SideResults.resources("scale", params(), resources);
+      resources = null;
+    }
     candidates.close();
+    deleteLeases();
+  }
+
+  private void deleteLeases() {
     try {
       if (fleet != null) {
-        cluster.client().resources(MultiClusterLease.class).inNamespace("default").delete();
+        cluster.client().resources(MultiClusterLease.class).inNamespace(namespace).delete();
       } else {
-        cluster.client().leases().inNamespace("default").delete();
+        cluster.client().leases().inNamespace(namespace).delete();
       }
     } catch (RuntimeException e) {
       // leftovers only cost heap in the next round
@@ -120,8 +167,8 @@ public class ScaleBench {
     if (fleet != null) {
       fleet.close();
     }
-    if (provider != null) {
-      provider.close();
+    if (baseline != null) {
+      baseline.close();
     }
   }
 

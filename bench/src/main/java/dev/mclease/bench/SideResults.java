@@ -32,6 +32,20 @@ public final class SideResults {
    * @param metric e.g. "latency_ms", "all_led_ms", "heap_growth_mib"
    */
   public static synchronized void record(String bench, Map<String, ?> params, String metric, double value) {
+    appendLine(bench, params, metric, value);
+  }
+
+  /**
+   * Appends the CPU and memory of one measured window ({@code ResourceMeter.Window.stop()}), as bench
+   * {@code "resources"} with {@code of} (the benchmark measured: "scale", "cost") added to {@code params}.
+   */
+  public static synchronized void resources(String of, Map<String, ?> params, Map<String, Double> metrics) {
+    Map<String, Object> p = new LinkedHashMap<>(params);
+    p.put("of", of);
+    metrics.forEach((metric, value) -> appendLine("resources", p, metric, value));
+  }
+
+  private static void appendLine(String bench, Map<String, ?> params, String metric, double value) {
     String file = System.getProperty(PROPERTY);
     if (file == null || file.isBlank()) {
       return;

@@ -1,31 +1,43 @@
 package dev.mclease.bench.sut;
 
 import dev.mclease.testbed.cluster.Cluster;
-import dev.mclease.testbed.cluster.ClusterProvider;
 import dev.mclease.testbed.fleet.Timings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The baseline: {@code n} fabric8 {@code LeaderElector}s on one {@code coordination.k8s.io/v1} Lease of one
- * embedded API server (the same server implementation the MultiClusterLease fleet runs on), same timings.
+ * The baseline: {@code n} fabric8 {@code LeaderElector}s on one {@code coordination.k8s.io/v1} Lease of one API
+ * server of the same kind the MultiClusterLease fleet runs on ({@link BenchClusters}: a real kube-apiserver), same
+ * timings. The Lease lives in a namespace of this electorate's own.
  */
 public final class BaselineElectorate implements Electorate {
 
-  private final ClusterProvider provider;
+  /** The baseline's cluster name (a kube-apiserver of its own, apart from the fleet's east/west/south). */
+  public static final String CLUSTER = "baseline";
+
+  private final BenchClusters.Handle handle;
   private final Cluster cluster;
+  private final String namespace;
   private final LeaderEvents events = new LeaderEvents();
   private final List<BaselineCandidate> candidates = new ArrayList<>();
 
-  /** Starts a cluster of its own and {@code n} candidates on Lease {@code default/leaseName}. */
+  /** Takes the fork's baseline cluster and {@code n} candidates on Lease {@code <fresh namespace>/leaseName}. */
   public BaselineElectorate(int n, String leaseName, Timings timings) {
-    this.provider = ClusterProvider.create("embedded");
-    this.cluster = provider.start("baseline");
+    this.handle = BenchClusters.cluster(CLUSTER);
+    this.cluster = handle.cluster();
+    this.namespace = "baseline-" + UUID.randomUUID().toString().substring(0, 8);
+    cluster.ensureNamespace(namespace);
     for (int i = 1; i <= n; i++) {
-      candidates.add(new BaselineCandidate("baseline-" + i, cluster, "default", leaseName, timings, events));
+      candidates.add(new BaselineCandidate("baseline-" + i, cluster, namespace, leaseName, timings, events));
     }
+  }
+
+  /** The namespace of the Lease. */
+  public String namespace() {
+    return namespace;
   }
 
   /** The candidates' identities. */
@@ -94,6 +106,6 @@ public final class BaselineElectorate implements Electorate {
   @Override
   public void close() {
     candidates.forEach(BaselineCandidate::close);
-    provider.close();
+    handle.close();
   }
 }

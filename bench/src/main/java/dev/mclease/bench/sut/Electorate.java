@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One system under test: a set of candidates electing one leader, with the faults the failover benchmarks
  * inject. Implemented by the MultiClusterLease fleet ({@link MclElectorate}) and by fabric8's own
- * {@code LeaseLock} + {@code LeaderElector} on one embedded API server ({@link BaselineElectorate}).
+ * {@code LeaseLock} + {@code LeaderElector} on one API server of the same kind ({@link BaselineElectorate}).
  */
 public interface Electorate extends AutoCloseable {
 

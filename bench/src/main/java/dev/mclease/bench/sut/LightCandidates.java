@@ -50,11 +50,13 @@ public final class LightCandidates implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
 
   /**
-   * {@code n} candidates on {@code n} leases named {@code prefix-i} in namespace default of {@code cluster}.
+   * {@code n} candidates on {@code n} leases named {@code prefix-i} in {@code namespace} of {@code cluster} (for
+   * MultiClusterLease: the fleet's namespace, the one its controllers watch).
    *
    * @param mcl MultiClusterLease objects with {@code MultiClusterLeaseLock}s, else Leases with {@code LeaseLock}s
    */
-  public LightCandidates(boolean mcl, Cluster cluster, int n, String prefix, Timings timings, int threads) {
+  public LightCandidates(boolean mcl, Cluster cluster, String namespace, int n, String prefix, Timings timings,
+      int threads) {
     this.mcl = mcl;
     this.n = n;
     this.timings = timings;
@@ -67,7 +69,7 @@ public final class LightCandidates implements AutoCloseable {
       String identity = prefix + "-" + i + "-candidate";
       led.add(new AtomicBoolean());
       if (mcl) {
-        MultiClusterLeaseLock lock = MultiClusterLeaseLock.builder("default", name, identity)
+        MultiClusterLeaseLock lock = MultiClusterLeaseLock.builder(namespace, name, identity)
             .leaseDuration(timings.leaseDuration()).renewDeadline(timings.renewDeadline())
             .retryPeriod(timings.retryPeriod())
             // n locks share a few scheduler threads here, where n real candidates would each have their own: a tick
@@ -81,7 +83,7 @@ public final class LightCandidates implements AutoCloseable {
         });
         mclLocks.add(lock);
       } else {
-        leaseLocks.add(new LeaseLock("default", name, identity));
+        leaseLocks.add(new LeaseLock(namespace, name, identity));
       }
     }
     this.scheduler = Executors.newScheduledThreadPool(threads, r -> {

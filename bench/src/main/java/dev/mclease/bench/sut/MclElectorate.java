@@ -11,8 +11,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * MultiClusterLease as the testbed runs it: a {@link Fleet} of embedded clusters, one election controller per
- * cluster, a real etcd, and fabric8 {@code LeaderElector}s on {@code MultiClusterLeaseLock}s.
+ * MultiClusterLease as the testbed runs it: a {@link Fleet} of clusters of the fork's kind ({@link BenchClusters}:
+ * real kube-apiservers, shared within the fork, the lease in the fleet's own namespace), one election controller per
+ * cluster watching that namespace, a real etcd as the lock store, and fabric8 {@code LeaderElector}s on
+ * {@code MultiClusterLeaseLock}s.
  */
 public final class MclElectorate implements Electorate {
 
@@ -22,8 +24,8 @@ public final class MclElectorate implements Electorate {
 
   /** Builds and starts a fleet of {@code clusters} clusters with {@code candidatesPerCluster} candidates each. */
   public MclElectorate(int clusters, int candidatesPerCluster, String leaseName, Timings timings) {
-    this(Fleet.builder().clusterCount(clusters).candidatesPerCluster(candidatesPerCluster)
-        .lease("default", leaseName).timings(timings).build());
+    this(BenchClusters.fleet(leaseName).clusterCount(clusters).candidatesPerCluster(candidatesPerCluster)
+        .timings(timings).build());
   }
 
   /** Wraps a built fleet and starts it. */

@@ -25,10 +25,12 @@ public final class WriteCounter<T extends HasMetadata> implements AutoCloseable 
   private final Watch watch;
 
   /**
+   * @param namespace where the objects are
    * @param spec what counts as the spec of an object (serialized to compare); {@code status} likewise
    */
-  public WriteCounter(MixedOperation<T, ?, ?> objects, Function<T, Object> spec, Function<T, Object> status) {
-    this.watch = objects.inNamespace("default").watch(new Watcher<T>() {
+  public WriteCounter(MixedOperation<T, ?, ?> objects, String namespace, Function<T, Object> spec,
+      Function<T, Object> status) {
+    this.watch = objects.inNamespace(namespace).watch(new Watcher<T>() {
       @Override
       public void eventReceived(Action action, T obj) {
         if (action != Action.ADDED && action != Action.MODIFIED) {
