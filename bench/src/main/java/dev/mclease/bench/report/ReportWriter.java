@@ -180,8 +180,30 @@ public final class ReportWriter {
         row.set("baseline", statsNode(b));
       }
     }
-    s.set("scale", scale(jmh, side));
-    s.set("cost", cost(side));
+    ArrayNode scale = scale(jmh, side);
+    Map<String, Map<String, Map<String, List<Double>>>> res = resources(side);
+    for (JsonNode row : scale) {
+      ObjectNode r = resourcesNode(res, "scale|" + row.path("leases").asInt());
+      if (r.size() > 0) {
+        ((ObjectNode) row).set("resources", r);
+      }
+    }
+    s.set("scale", scale);
+    ObjectNode first = JSON.createObjectNode();
+    for (JsonNode l : side) {
+      if ("scale".equals(l.path("bench").asText()) && "first_lease_ms".equals(l.path("metric").asText())) {
+        first.put(l.path("params").path("system").asText(), l.path("value").asDouble());
+      }
+    }
+    if (first.size() > 0) {
+      s.set("scale_first_lease_ms", first);
+    }
+    ObjectNode cost = cost(side);
+    ObjectNode costRes = resourcesNode(res, "cost|");
+    if (costRes.size() > 0) {
+      cost.set("resources", costRes);
+    }
+    s.set("cost", cost);
     s.set("targets", targets(s, run));
     return (ObjectNode) withoutNaN(s);
   }
@@ -291,6 +313,46 @@ public final class ReportWriter {
     return new double[] {Stats.of(v.stream().mapToDouble(Double::doubleValue).toArray()).p50(), v.size()};
   }
 
+  /**
+   * The side results' CPU and memory windows ({@code bench = "resources"}): key ("scale|leases" or "cost|") → system
+   * → metric → one value per window.
+   */
+  static Map<String, Map<String, Map<String, List<Double>>>> resources(List<JsonNode> side) {
+    Map<String, Map<String, Map<String, List<Double>>>> out = new TreeMap<>();
+    for (JsonNode l : side) {
+      if (!"resources".equals(l.path("bench").asText())) {
+        continue;
+      }
+      JsonNode p = l.path("params");
+      String of = p.path("of").asText();
+      String key = of + "|" + ("scale".equals(of) ? p.path("leases").asText() : "");
+      out.computeIfAbsent(key, k -> new TreeMap<>())
+          .computeIfAbsent(p.path("system").asText(), k -> new LinkedHashMap<>())
+          .computeIfAbsent(l.path("metric").asText(), k -> new ArrayList<>())
+          .add(l.path("value").asDouble());
+    }
+    return out;
+  }
+
+  /** {system: {metric: median over windows, ..., "windows": n}} for one key of {@link #resources}. */
+  private static ObjectNode resourcesNode(Map<String, Map<String, Map<String, List<Double>>>> res, String key) {
+    ObjectNode out = JSON.createObjectNode();
+    for (String system : List.of("mcl", "baseline")) {
+      Map<String, List<Double>> metrics = res.getOrDefault(key, Map.of()).get(system);
+      if (metrics == null) {
+        continue;
+      }
+      ObjectNode n = out.putObject(system);
+      int windows = 0;
+      for (Map.Entry<String, List<Double>> e : metrics.entrySet()) {
+        n.put(e.getKey(), Stats.of(e.getValue().stream().mapToDouble(Double::doubleValue).toArray()).p50());
+        windows = Math.max(windows, e.getValue().size());
+      }
+      n.put("windows", windows);
+    }
+    return out;
+  }
+
   private static ObjectNode cost(List<JsonNode> side) {
     ObjectNode out = JSON.createObjectNode();
     Map<String, Map<String, Double>> bySystem = new TreeMap<>();
@@ -348,6 +410,8 @@ public final class ReportWriter {
         thousand = true;
         target(out, "1000 leases all led <= 10 s" + (row.has("mcl_led_at_timeout") ? " (not all led before the "
             + "bench's cap)" : ""), row.path("mcl_all_led_ms").asDouble(), 10000);
+        ObjectNode heap = target(out, HEAP_TARGET, row.path("mcl_heap_growth_mib").asDouble(), 256);
+        heap.put("unit", "MiB");
       }
     }
     if (!thousand) {
@@ -360,12 +424,16 @@ public final class ReportWriter {
     return out;
   }
 
-  private static void target(ArrayNode out, String what, double value, double limit) {
+  /** The heap target of the 1000-lease run; its value and limit are MiB (the row's {@code unit}), not ms. */
+  static final String HEAP_TARGET = "1000 leases: heap growth <= 256 MiB (controllers + candidates, one JVM)";
+
+  private static ObjectNode target(ArrayNode out, String what, double value, double limit) {
     ObjectNode t = out.addObject();
     t.put("target", what);
     t.put("value_ms", value);
     t.put("limit_ms", limit);
     t.put("met", !Double.isNaN(value) && value <= limit);
+    return t;
   }
 
   // ------------------------------------------------------------------------------------------ markdown
@@ -380,9 +448,9 @@ public final class ReportWriter {
     run.fields().forEachRemaining(e -> md.append("| ").append(e.getKey()).append(" | ")
         .append(e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()).append(" |\n"));
     md.append("\nEvery MultiClusterLease (MCL) figure is divided by the same figure of the **baseline**: fabric8's own "
-        + "single-cluster `LeaseLock` + `LeaderElector` on the same embedded API server implementation, same timings, "
-        + "measured in the same run. Ratio > 1 = MCL slower/costlier. Percentiles are nearest-rank, so with fewer "
-        + "than 100 samples p99 is the slowest sample.\n\n");
+        + "single-cluster `LeaseLock` + `LeaderElector` on the same kind of API server (")
+        .append(serverKind(run)).append("), same timings, measured in the same run. Ratio > 1 = MCL slower/costlier. "
+        + "Percentiles are nearest-rank, so with fewer than 100 samples p99 is the slowest sample.\n\n");
     md.append("Timings: `fast` = L=2s D=1.5s R=0.2s, G=3s K=0.3s M=0.5s (`Timings.fast()`); `defaults` = "
         + "L=15s D=10s R=2s, G=20s K=2s M=2s (`Timings.defaults()`).\n\n");
 
@@ -416,7 +484,17 @@ public final class ReportWriter {
           .append(" |\n");
     }
     md.append("\nHeap growth = used heap after a full GC with all leases led minus just before; one JVM holds the "
-        + "API servers, the candidates and (MCL) the controllers, so it bounds the controller's heap from above.\n\n");
+        + "candidates and (MCL) the controllers")
+        .append("embedded".equals(run.path("cluster_kind").asText()) ? " and the mock API servers" : "")
+        .append(", so it bounds the controller's heap from above.");
+    JsonNode first = s.path("scale_first_lease_ms");
+    if (first.size() > 0) {
+      md.append(" Before its first measured operation each scale trial leads one priming lease (not measured above); "
+          + "it took ").append(num(first.path("mcl"))).append(" ms for MCL and ").append(num(first.path("baseline")))
+          .append(" ms for the baseline (last trial of each).");
+    }
+    md.append("\n\n");
+    resourcesSection(md, s);
 
     JsonNode c = s.path("cost");
     md.append("## Cost in steady state (timings ").append(c.path("timings").asText()).append(")\n\n");
@@ -434,11 +512,14 @@ public final class ReportWriter {
       md.append(String.join(", ", parts)).append(".\n");
     }
 
-    md.append("\n## Targets (reported, not asserted)\n\n| target | measured (ms) | limit (ms) | met |\n"
+    md.append("\n## Targets (reported, not asserted)\n\n| target | measured | limit | met |\n"
         + "|---|---:|---:|---|\n");
     for (JsonNode t : s.path("targets")) {
-      md.append("| ").append(t.path("target").asText()).append(" | ").append(num(t.path("value_ms")))
-          .append(" | ").append(num(t.path("limit_ms"))).append(" | ")
+      String unit = t.path("unit").asText("ms");
+      boolean mib = "MiB".equals(unit);
+      String value = mib ? num1(t.path("value_ms")) : num(t.path("value_ms"));
+      md.append("| ").append(t.path("target").asText()).append(" | ").append(value.isEmpty() ? "" : value + " " + unit)
+          .append(" | ").append(num(t.path("limit_ms"))).append(" ").append(unit).append(" | ")
           .append(t.path("met").isNull() ? "not measured" : t.path("met").asBoolean() ? "yes" : "**no**")
           .append(" |\n");
     }
@@ -446,6 +527,108 @@ public final class ReportWriter {
         + "`bench/src/main/java/dev/mclease/bench/*Bench.java`. Raw data: `jmh-result.json` (JMH), `side.jsonl`, "
         + "`summary.json`.\n");
     return md.toString();
+  }
+
+  /** What the API servers were, for the report's prose. */
+  static String serverKind(JsonNode run) {
+    String kind = run.path("cluster_kind").asText("");
+    switch (kind) {
+      case "apiserver":
+        return "real `kube-apiserver` processes" + (run.has("api_server")
+            ? ": " + run.path("api_server").asText().replaceFirst(",.*", "") : "");
+      case "embedded":
+        return "**fabric8's embedded mock server**, not a real API server";
+      case "":
+        return "the kind is not recorded in this run";
+      default:
+        return kind;
+    }
+  }
+
+  /** Roles of {@code ResourceMeter}, their column names. */
+  private static final Map<String, String> ROLE_NAMES = new LinkedHashMap<>();
+
+  static {
+    ROLE_NAMES.put("jvm", "ours (bench JVM)");
+    ROLE_NAMES.put("apiserver", "kube-apiserver(s)");
+    ROLE_NAMES.put("apiserver_etcd", "their etcd");
+    ROLE_NAMES.put("lock_etcd", "lock-store etcd");
+  }
+
+  /** CPU and memory of ours (the JVM) beside the API servers', for scale and cost. */
+  static void resourcesSection(StringBuilder md, JsonNode s) {
+    boolean anyScale = false;
+    for (JsonNode r : s.path("scale")) {
+      anyScale |= r.has("resources");
+    }
+    JsonNode costRes = s.path("cost").path("resources");
+    if (!anyScale && costRes.isMissingNode()) {
+      return;
+    }
+    md.append("## CPU and memory: ours and the API server's\n\n");
+    md.append("CPU = user + system time of each process over the measured window; RSS at the window's end. "
+        + "\"Ours\" is the bench JVM: candidates and (MCL) the election controllers, or (baseline) fabric8's "
+        + "electors. The kube-apiservers are the system's own processes (MCL: 3 clusters, baseline: 1), \"their etcd\" "
+        + "the etcd they store into; MCL alone has the lock-store etcd. "
+        + "API-server share = (kube-apiservers + their etcd) / all CPU of the window. Medians over windows.")
+        .append("embedded".equals(s.path("run").path("cluster_kind").asText())
+            ? " **On this run's embedded mock the API servers run inside the JVM: \"ours\" includes them.**" : "")
+        .append("\n\n");
+    if (anyScale) {
+      md.append("Scale (window = start of the candidates to all led), CPU in ms:\n\n| leases | system | window (ms) ");
+      ROLE_NAMES.values().forEach(n -> md.append("| CPU ").append(n).append(" "));
+      md.append("| API-server share | RSS ours (MiB) | RSS kube-apiserver(s) (MiB) | their RSS growth (MiB) "
+          + "| RSS their etcd (MiB) |\n|---:|---|---:");
+      ROLE_NAMES.forEach((k, v) -> md.append("|---:"));
+      md.append("|---:|---:|---:|---:|---:|\n");
+      for (JsonNode r : s.path("scale")) {
+        for (String system : List.of("mcl", "baseline")) {
+          JsonNode x = r.path("resources").path(system);
+          if (x.isMissingNode()) {
+            continue;
+          }
+          md.append("| ").append(r.path("leases").asInt()).append(" | ").append(system).append(" | ")
+              .append(num(x.path("window_ms")));
+          ROLE_NAMES.keySet().forEach(role -> md.append(" | ").append(num(x.path(role + "_cpu_ms"))));
+          md.append(" | ").append(share(x, "_cpu_ms")).append(" | ").append(num(x.path("jvm_rss_mib")))
+              .append(" | ").append(num(x.path("apiserver_rss_mib")))
+              .append(" | ").append(num1(x.path("apiserver_rss_growth_mib")))
+              .append(" | ").append(num(x.path("apiserver_etcd_rss_mib"))).append(" |\n");
+        }
+      }
+      md.append("\n");
+    }
+    if (!costRes.isMissingNode()) {
+      md.append("Steady state (cost window), CPU in millicores (CPU-ms per second):\n\n| system | window (s) ");
+      ROLE_NAMES.values().forEach(n -> md.append("| CPU ").append(n).append(" "));
+      md.append("| API-server share | RSS ours (MiB) | RSS kube-apiserver(s) (MiB) | RSS their etcd (MiB) "
+          + "|\n|---|---:");
+      ROLE_NAMES.forEach((k, v) -> md.append("|---:"));
+      md.append("|---:|---:|---:|---:|\n");
+      for (String system : List.of("mcl", "baseline")) {
+        JsonNode x = costRes.path(system);
+        if (x.isMissingNode()) {
+          continue;
+        }
+        md.append("| ").append(system).append(" | ").append(num(JSON.getNodeFactory()
+            .numberNode(x.path("window_ms").asDouble() / 1000)));
+        ROLE_NAMES.keySet().forEach(role -> md.append(" | ").append(num(x.path(role + "_millicores"))));
+        md.append(" | ").append(share(x, "_millicores")).append(" | ").append(num(x.path("jvm_rss_mib")))
+            .append(" | ").append(num(x.path("apiserver_rss_mib")))
+            .append(" | ").append(num(x.path("apiserver_etcd_rss_mib"))).append(" |\n");
+      }
+      md.append("\n");
+    }
+  }
+
+  /** (kube-apiservers + their etcd) / all measured CPU (metrics ending in {@code suffix}), as a percentage; blank without API-server processes. */
+  static String share(JsonNode x, String suffix) {
+    if (!x.has("apiserver" + suffix)) {
+      return "";
+    }
+    double server = x.path("apiserver" + suffix).asDouble() + x.path("apiserver_etcd" + suffix).asDouble();
+    double all = server + x.path("jvm" + suffix).asDouble() + x.path("lock_etcd" + suffix).asDouble();
+    return all <= 0 ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * server / all);
   }
 
   private static String led(JsonNode row, String system) {

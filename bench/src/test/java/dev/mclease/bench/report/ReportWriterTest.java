@@ -31,6 +31,8 @@ class ReportWriterTest {
     run.put("date", "2026-01-01T00:00:00Z");
     run.put("quick", true);
     run.put("cores", 2);
+    run.put("cluster_kind", "apiserver");
+    run.put("api_server", "kube-apiserver v1.37.2, a process per cluster");
     summary = ReportWriter.write(canned.resolve("jmh-result.json"), canned.resolve("side.jsonl"), run, out);
   }
 
@@ -70,6 +72,37 @@ class ReportWriterTest {
         "1000 leases all led <= 10 s");
     assertThat(target("graceful handover p99 <= 300 ms (fast)").path("met").asBoolean()).isTrue();
     assertThat(target("crash failover p99 <= leaseDuration + 1 s (fast)").path("met").asBoolean()).isTrue();
+  }
+
+  @Test
+  void theApiServersCpuAndMemoryStandBesideOurs() throws Exception {
+    JsonNode mcl = summary.path("scale").get(0).path("resources").path("mcl");
+    assertThat(mcl.path("jvm_cpu_ms").asDouble()).isEqualTo(6000);
+    assertThat(mcl.path("apiserver_cpu_ms").asDouble()).isEqualTo(7000);
+    assertThat(mcl.path("apiserver_rss_mib").asDouble()).isEqualTo(1000);
+    assertThat(summary.path("scale").get(0).path("resources").path("baseline").path("apiserver_cpu_ms").asDouble())
+        .isEqualTo(800);
+    assertThat(summary.path("cost").path("resources").path("mcl").path("apiserver_millicores").asDouble())
+        .isEqualTo(90);
+
+    String md = Files.readString(out.resolve(ReportWriter.REPORT));
+    assertThat(md).contains("## CPU and memory: ours and the API server's",
+        "| CPU ours (bench JVM) | CPU kube-apiserver(s) | CPU their etcd | CPU lock-store etcd | API-server share |");
+    // (7000 + 1500) / (7000 + 1500 + 6000 + 1500) = 53 %; the baseline has no lock store: (800 + 200) / 2000
+    assertThat(md).contains("| 1000 | mcl | 8000 | 6000 | 7000 | 1500 | 1500 | 53% | 900 | 1000 | 150.0 | 80 |");
+    assertThat(md).contains("| 1000 | baseline | 2000 | 1000 | 800 | 200 |  | 50% |");
+    assertThat(md).contains("| mcl | 15 | 120 | 90 |  |  | 43% |  | 810 |  |");
+    assertThat(md).contains("real `kube-apiserver` processes: kube-apiserver v1.37.2");
+    assertThat(md).contains("it took 2400 ms for MCL and 90 ms for the baseline");
+  }
+
+  @Test
+  void theHeapTargetOfTheThousandLeasesIsJudgedInMib() throws Exception {
+    JsonNode heap = target(ReportWriter.HEAP_TARGET);
+    assertThat(heap.path("value_ms").asDouble()).isEqualTo(60);
+    assertThat(heap.path("limit_ms").asDouble()).isEqualTo(256);
+    assertThat(heap.path("met").asBoolean()).isTrue();
+    assertThat(Files.readString(out.resolve(ReportWriter.REPORT))).contains("| 60.0 MiB | 256 MiB | yes |");
   }
 
   @Test
