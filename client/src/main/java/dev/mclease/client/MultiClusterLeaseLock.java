@@ -833,12 +833,24 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       case HttpURLConnection.HTTP_UNAUTHORIZED:
         return "Unauthorized: " + server + " rejected the credentials; check the kubeconfig or ServiceAccount token";
       case HttpURLConnection.HTTP_NOT_FOUND:
+        if (namespaceMissing(e)) {
+          // a real API server refuses objects in a namespace that does not exist, with the namespace's 404
+          return "namespace " + namespace + " does not exist in " + server + " (" + verb + " " + what
+              + " answered 404): create it (kubectl create namespace " + namespace + ") or give the lock the "
+              + "namespace the candidates run in. Server said: " + said;
+        }
         return server + " has no " + MultiClusterLease.PLURAL + "." + MultiClusterLease.GROUP + " in namespace "
             + namespace + " (" + verb + " answered 404): install the CRD (kubectl apply -f "
             + MultiClusterLease.CRD_NAME + "-v1.yml) and check that the namespace exists. Server said: " + said;
       default:
         return verb + " " + what + " failed with HTTP " + e.getCode() + ": " + said;
     }
+  }
+
+  /** Whether a 404 is the API server's "namespaces X not found" for this lock's namespace (not a missing CRD). */
+  private boolean namespaceMissing(KubernetesClientException e) {
+    var details = e.getStatus() == null ? null : e.getStatus().getDetails();
+    return details != null && "namespaces".equals(details.getKind()) && namespace.equals(details.getName());
   }
 
   private static String rootClass(Throwable t) {

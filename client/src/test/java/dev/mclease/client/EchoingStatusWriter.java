@@ -35,6 +35,7 @@ final class EchoingStatusWriter implements AutoCloseable {
   private SharedIndexInformer<MultiClusterLease> informer;
   private volatile boolean echoing = true;
   private volatile String otherLeader;
+  private volatile boolean closed;
   private String lastHolder;
   private long token = 100;
 
@@ -47,12 +48,12 @@ final class EchoingStatusWriter implements AutoCloseable {
     informer = resource.inform(new ResourceEventHandler<>() {
       @Override
       public void onAdd(MultiClusterLease obj) {
-        worker.execute(() -> react(obj));
+        submit(() -> react(obj));
       }
 
       @Override
       public void onUpdate(MultiClusterLease oldObj, MultiClusterLease newObj) {
-        worker.execute(() -> react(newObj));
+        submit(() -> react(newObj));
       }
 
       @Override
@@ -70,18 +71,31 @@ final class EchoingStatusWriter implements AutoCloseable {
   void resumeEchoing() {
     otherLeader = null;
     echoing = true;
-    worker.execute(() -> react(resource.get()));
+    submit(() -> react(resource.get()));
   }
 
   /** Another cluster's candidate won: status names {@code leader}, nothing is echoed any more. */
   void nameOtherLeader(String leader) {
     echoing = false;
     otherLeader = leader;
-    worker.execute(() -> writeStatus(client, resource, s -> {
+    submit(() -> writeStatus(client, resource, s -> {
       s.setLeader(leader);
       s.setLeaderCluster("west");
       s.setFencingToken(++token);
     }));
+  }
+
+  /** Runs {@code work} on the worker; a write cut off by {@link #close()} (interrupted) is not a failure. */
+  private void submit(Runnable work) {
+    worker.execute(() -> {
+      try {
+        work.run();
+      } catch (RuntimeException e) {
+        if (!closed) {
+          throw e;
+        }
+      }
+    });
   }
 
   int echoes() {
@@ -147,6 +161,7 @@ final class EchoingStatusWriter implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     if (informer != null) {
       informer.stop();
     }

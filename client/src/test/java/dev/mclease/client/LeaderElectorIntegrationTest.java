@@ -6,8 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.mclease.crd.MicroTimes;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseSpec;
-import dev.mclease.testbed.cluster.Cluster;
-import dev.mclease.testbed.cluster.ClusterProvider;
+import dev.mclease.testbed.cluster.ApiServerCluster;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -21,22 +20,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Unmodified fabric8 {@link LeaderElector}s (and {@link CandidateRunner}s) with {@link MultiClusterLeaseLock} on an
- * embedded cluster, real time, the protocol's short timings, and {@link EchoingStatusWriter} as the controller.
+ * Unmodified fabric8 {@link LeaderElector}s (and {@link CandidateRunner}s) with {@link MultiClusterLeaseLock} on a
+ * real kube-apiserver (the shared cluster {@code east}, a fresh namespace per test; skipped where the binaries are
+ * missing), real time, the protocol's short timings, and {@link EchoingStatusWriter} as the controller.
  */
 class LeaderElectorIntegrationTest {
 
@@ -45,8 +43,7 @@ class LeaderElectorIntegrationTest {
   private static final Duration R = Duration.ofMillis(200);
   private static final String NAME = "lease";
 
-  private static ClusterProvider provider;
-  private static Cluster cluster;
+  private static ApiServerCluster cluster;
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final List<CompletableFuture<?>> elections = new ArrayList<>();
@@ -57,18 +54,12 @@ class LeaderElectorIntegrationTest {
 
   @BeforeAll
   static void startCluster() {
-    provider = ClusterProvider.create("embedded");
-    cluster = provider.start("east");
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    provider.close();
+    cluster = RealApiServer.shared("east");
   }
 
   @BeforeEach
   void namespace() {
-    ns = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    ns = RealApiServer.freshNamespace(cluster);
     client = cluster.client();
   }
 

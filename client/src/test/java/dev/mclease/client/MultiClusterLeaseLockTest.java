@@ -8,8 +8,7 @@ import dev.mclease.client.TestClocks.MutableClock;
 import dev.mclease.client.TestClocks.Ticker;
 import dev.mclease.crd.MicroTimes;
 import dev.mclease.crd.MultiClusterLease;
-import dev.mclease.testbed.cluster.EmbeddedCluster;
-import dev.mclease.testbed.cluster.EmbeddedClusterProvider;
+import dev.mclease.testbed.cluster.ApiServerCluster;
 import io.fabric8.kubernetes.api.model.MicroTime;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -26,13 +25,11 @@ import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,8 +37,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every rule of the candidate side of docs/protocol.md, driven tick by tick with an injected wall clock and
- * monotonic clock against an embedded API server. The informer is off here so that state changes only when a
- * test calls {@code get()}; {@link LeaderElectorIntegrationTest} runs it with the informer and real time.
+ * monotonic clock against a real kube-apiserver (the shared cluster {@code east}, a fresh namespace per test; skipped
+ * where the binaries are missing). RBAC failures are real 403s for a ServiceAccount without the grant. The informer
+ * is off here so that state changes only when a test calls {@code get()}; {@link LeaderElectorIntegrationTest} runs
+ * it with the informer and real time.
  */
 class MultiClusterLeaseLockTest {
 
@@ -51,8 +50,7 @@ class MultiClusterLeaseLockTest {
   private static final String NAME = "lease";
   private static final Instant WALL = Instant.parse("2026-03-01T12:00:00Z");
 
-  private static EmbeddedClusterProvider provider;
-  private static EmbeddedCluster cluster;
+  private static ApiServerCluster cluster;
 
   private final List<MultiClusterLeaseLock> locks = new ArrayList<>();
   private String ns;
@@ -62,20 +60,13 @@ class MultiClusterLeaseLockTest {
 
   @BeforeAll
   static void startCluster() {
-    provider = new EmbeddedClusterProvider();
-    cluster = provider.start("east");
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    provider.close();
+    cluster = RealApiServer.shared("east");
   }
 
   @BeforeEach
   void setUp() {
-    ns = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    ns = RealApiServer.freshNamespace(cluster);
     client = cluster.client();
-    cluster.allowAll();
     // near the overflow of long, to prove every comparison is a difference, as System.nanoTime requires
     ticker = new Ticker(Long.MAX_VALUE - Duration.ofSeconds(20).toNanos());
     clock = new MutableClock(WALL);
@@ -657,22 +648,26 @@ class MultiClusterLeaseLockTest {
 
   @Test
   void forbiddenNamesTheVerbAndTheRbacRuleOnceNotPerTick() {
+    // a ServiceAccount that may create but not update: the first tick creates, every later heartbeat is a real 403
+    RealApiServer.grant(cluster, ns, "candidate", "get", "list", "watch", "create");
+    KubernetesClient candidate = cluster.clientAs(ns, "candidate");
     MultiClusterLeaseLock a = lock("a");
-    a.get(client);
-    cluster.forbid("update", "multiclusterleases");
+    a.get(candidate);
+    assertThat(holder()).isEqualTo("a");
     try (LogCapture log = new LogCapture(MultiClusterLeaseLock.class)) {
       for (int i = 0; i < 5; i++) {
         tick();
-        assertThat(a.get(client)).isNotNull();
+        assertThat(a.get(candidate)).isNotNull();
       }
       assertThat(a.problem()).hasValueSatisfying(p -> assertThat(p)
           .contains("Forbidden").contains("update").contains("multiclusterleases.mclease.dev")
-          .contains("verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\"]").contains("RoleBinding"));
+          .contains("verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\"]").contains("RoleBinding")
+          .contains("system:serviceaccount:" + ns + ":candidate")); // the server's own words name who was refused
       assertThat(log.lines(Level.WARN)).hasSize(1);
 
-      cluster.allowAll();
+      RealApiServer.grant(cluster, ns, "candidate", "get", "list", "watch", "create", "update");
       tick();
-      a.get(client);
+      a.get(candidate);
       assertThat(a.problem()).isEmpty();
       assertThat(log.lines(Level.INFO)).anySatisfy(l -> assertThat(l).contains("recovered"));
     }
@@ -680,15 +675,39 @@ class MultiClusterLeaseLockTest {
 
   @Test
   void forbiddenCreateIsExplained() {
-    cluster.forbid("create", "multiclusterleases");
+    RealApiServer.grant(cluster, ns, "candidate", "get", "list", "watch", "update");
     MultiClusterLeaseLock a = lock("a");
+    assertThat(a.get(cluster.clientAs(ns, "candidate")).getHolderIdentity()).isEqualTo(MultiClusterLeaseLock.NO_LEADER);
+    assertThat(a.problem()).hasValueSatisfying(p -> assertThat(p).contains("Forbidden: may not create")
+        .contains("RoleBinding"));
+    assertThat(read()).isNull();
+  }
+
+  @Test
+  void withoutAnyGrantEvenTheReadIsExplained() {
+    cluster.tokenFor(ns, "nobody"); // a ServiceAccount with no RoleBinding at all
+    MultiClusterLeaseLock a = lock("a");
+    assertThat(a.get(cluster.clientAs(ns, "nobody")).getHolderIdentity()).isEqualTo(MultiClusterLeaseLock.NO_LEADER);
+    assertThat(a.problem()).hasValueSatisfying(p -> assertThat(p).contains("Forbidden: may not get")
+        .contains("RoleBinding"));
+  }
+
+  @Test
+  void aMissingNamespaceIsExplained() {
+    // a real API server refuses objects in a namespace that does not exist (404), as it does for a missing CRD
+    MultiClusterLeaseLock a = MultiClusterLeaseLock.builder(ns + "-missing", NAME, "a").leaseDuration(L)
+        .renewDeadline(D).retryPeriod(R).clock(clock).nanoTime(ticker).watch(false).build();
+    locks.add(a);
     assertThat(a.get(client).getHolderIdentity()).isEqualTo(MultiClusterLeaseLock.NO_LEADER);
-    assertThat(a.problem()).hasValueSatisfying(p -> assertThat(p).contains("Forbidden: may not create"));
+    assertThat(a.problem()).hasValueSatisfying(p -> assertThat(p).contains("404")
+        .contains("namespace " + ns + "-missing does not exist").contains("kubectl create namespace " + ns + "-missing")
+        .doesNotContain("install the CRD"));
   }
 
   @Test
   void missingCrdIsExplainedWithoutThrowing() {
-    EmbeddedCluster bare = provider.start("bare-" + ns, false);
+    ApiServerCluster bare = RealApiServer.shared("no-crd", false);
+    bare.ensureNamespace(ns); // so that the 404 is the CRD's
     MultiClusterLeaseLock a = lock("a");
     try (LogCapture log = new LogCapture(MultiClusterLeaseLock.class)) {
       for (int i = 0; i < 3; i++) {
