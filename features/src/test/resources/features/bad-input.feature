@@ -45,10 +45,21 @@ Feature: Bad input
     And within 10 seconds exactly one leader runs in "east"
     And for 2 seconds exactly that leader keeps leading
 
-  @k3s
-  Scenario: A candidate may not write the status: only its controller may
-    Given 1 cluster "east" on k3s with one candidate each
+  # RBAC is the real server's: ServiceAccount tokens from the TokenRequest API, the ClusterRole of controller/deploy.
+  Scenario: A candidate's service account may not write the status: only its controller may
+    Given 1 cluster "east" with one candidate each
     And a leader has been elected
     When the candidate's service account tries to write the lease's status
     Then the API server refuses it with 403 Forbidden
     And for 2 seconds exactly the old leader keeps leading
+
+  Scenario: A candidate whose service account may not create the lease says what to grant, and the other cluster leads
+    Given 2 clusters "east", "west" with one candidate each, not yet started
+    When the controllers and the candidates of "east" start
+    And a candidate starts in "west" as a service account whose Role lacks "create"
+    Then within 5 seconds that candidate reports a problem naming "Forbidden: may not create multiclusterleases.mclease.dev"
+    And that problem names the rule to grant and quotes the API server's 403 for its service account
+    And within 10 seconds exactly one leader runs in "east"
+    When that candidate's Role is given "create"
+    Then within 10 seconds that candidate's problem clears, and it does not lead
+    And for 2 seconds exactly that leader keeps leading

@@ -3,18 +3,24 @@ package dev.mclease.features;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mclease.client.CandidateRunner;
+import dev.mclease.client.MultiClusterLeaseLock;
+import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
 import dev.mclease.crd.MicroTimes;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseSpec;
 import dev.mclease.crd.MultiClusterLeaseStatus;
-import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
 import dev.mclease.testbed.chaos.Fault;
 import dev.mclease.testbed.cluster.ApiServerCluster;
 import dev.mclease.testbed.cluster.Cluster;
 import dev.mclease.testbed.cluster.EmbeddedCluster;
+import dev.mclease.testbed.cluster.K3sCluster;
 import dev.mclease.testbed.fleet.CandidateNode;
 import dev.mclease.testbed.fleet.ClusterNode;
+import dev.mclease.testbed.fleet.Timings;
+import dev.mclease.testbed.kube.KubeBinaries;
 import io.cucumber.java.en.Given;
 import io.cucumber.java.en.Then;
 import io.cucumber.java.en.When;
@@ -22,19 +28,32 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaPropsBuilder;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReviewBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.SubjectBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,7 +68,6 @@ public final class BadInputSteps {
 
   private final World world;
   private final List<Condition> lastConditions = new ArrayList<>();
-  private KubernetesClientException refusal;
   private final List<KubernetesClientException> writeRefusals = new ArrayList<>();
   private int writes;
 
@@ -262,40 +280,168 @@ public final class BadInputSteps {
     assertThat(c.isLeader()).as("%s leading", c).isFalse();
   }
 
-  // ------------------------------------------------------------------------------------------ k3s, RBAC
+  // ---------------------------------------------------------------------------------------------- RBAC
 
-  /** Gives the candidate's ServiceAccount the Role the docs prescribe (spec only) and tries a status write as it. */
+  /** Where the deploy manifests are, from this module's directory (the RoleBinding pattern and the ClusterRole). */
+  private static final Path DEPLOY = Path.of(System.getProperty("mclease.deploy.dir", "../controller/deploy"));
+
+  private final List<KubernetesClientException> statusRefusals = new ArrayList<>();
+  private String serviceAccountUser;
+  private MultiClusterLeaseLock saLock;
+  private CandidateRunner saRunner;
+  private String saNamespace;
+  private String saRole;
+  private Cluster saCluster;
+
+  /**
+   * Gives a candidate ServiceAccount exactly what docs/deploy.md prescribes (the ClusterRole mclease-candidate of
+   * controller/deploy, bound in the lease's namespace as examples/candidate-rolebinding.yaml does), then tries, with
+   * that account's own token from the TokenRequest API, to write the lease's status by update and by patch.
+   */
   @When("the candidate's service account tries to write the lease's status")
   public void candidateWritesStatus() {
     Cluster cluster = world.fleet().clusters().get(0).cluster();
-    KubernetesClient admin = cluster.client();
     String ns = world.fleet().namespace();
-    admin.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata()
-        .withName("candidate").endMetadata().build()).serverSideApply();
-    admin.rbac().roles().inNamespace(ns).resource(new RoleBuilder().withNewMetadata().withName("mclease-candidate")
-        .endMetadata().withRules(new PolicyRuleBuilder().withApiGroups(MultiClusterLease.GROUP)
-            .withResources(MultiClusterLease.PLURAL).withVerbs("get", "list", "watch", "create", "update").build())
-        .build()).serverSideApply();
-    admin.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder().withNewMetadata()
-        .withName("mclease-candidate").endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role",
-            "mclease-candidate").addNewSubject().withKind("ServiceAccount").withName("candidate").withNamespace(ns)
-        .endSubject().build()).serverSideApply();
-    String user = "system:serviceaccount:" + ns + ":candidate";
-    try (KubernetesClient asCandidate = new KubernetesClientBuilder().withConfig(new ConfigBuilder(
-        admin.getConfiguration()).withImpersonateUsername(user)
-        .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + ns).build()).build()) {
-      MultiClusterLease lease = asCandidate.resources(MultiClusterLease.class).inNamespace(ns)
-          .withName(world.fleet().leaseName()).get();
+    String sa = "candidate";
+    KubernetesClient admin = cluster.client();
+    admin.resource(manifest("clusterrole-candidate.yaml")).forceConflicts().serverSideApply();
+    bind(admin, ns, sa, "ClusterRole", "mclease-candidate");
+    serviceAccountUser = "system:serviceaccount:" + ns + ":" + sa;
+    try (KubernetesClient asCandidate = asServiceAccount(cluster, ns, sa)) {
+      awaitAllowed(asCandidate, ns, "get");
+      var leases = asCandidate.resources(MultiClusterLease.class).inNamespace(ns);
+      MultiClusterLease lease = leases.withName(world.fleet().leaseName()).get();
       assertThat(lease).as("the candidate may read the lease").isNotNull();
+      assertThat(lease.getStatus()).as("the status its controller wrote").isNotNull();
       lease.getStatus().setLeader("someone-else");
-      refusal = catchThrowableOfType(KubernetesClientException.class,
-          () -> asCandidate.resources(MultiClusterLease.class).inNamespace(ns).resource(lease).updateStatus());
+      statusRefusals.clear();
+      statusRefusals.add(catchThrowableOfType(KubernetesClientException.class,
+          () -> leases.resource(lease).updateStatus()));
+      statusRefusals.add(catchThrowableOfType(KubernetesClientException.class,
+          () -> leases.withName(world.fleet().leaseName()).subresource("status").patch(
+              PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"leader\":\"someone-else\"}}")));
     }
   }
 
   @Then("the API server refuses it with 403 Forbidden")
   public void refusedForbidden() {
-    assertThat(refusal).as("the status write as the candidate").isNotNull();
-    assertThat(refusal.getCode()).isEqualTo(403);
+    assertThat(statusRefusals).as("the status writes as the candidate (update, patch)").hasSize(2);
+    for (KubernetesClientException e : statusRefusals) {
+      assertThat(e).as("a status write as the candidate").isNotNull();
+      assertThat(e.getCode()).as("HTTP status of %s", e.getMessage()).isEqualTo(403);
+      assertThat(e.getStatus().getMessage()).contains("User \"" + serviceAccountUser + "\" cannot")
+          .contains("resource \"multiclusterleases/status\"");
+    }
+  }
+
+  /**
+   * Starts a candidate of the fleet's lease in {@code cluster} that is not one of the fleet's: it talks to its API
+   * server as a ServiceAccount of its own whose Role is the mclease-candidate rule without {@code verb}.
+   */
+  @When("a candidate starts in {string} as a service account whose Role lacks {string}")
+  public void serviceAccountCandidate(String clusterName, String verb) {
+    saCluster = world.fleet().cluster(clusterName).cluster();
+    saNamespace = world.fleet().namespace();
+    String sa = "operator-" + clusterName;
+    saRole = sa;
+    serviceAccountUser = "system:serviceaccount:" + saNamespace + ":" + sa;
+    KubernetesClient admin = saCluster.client();
+    PolicyRule granted = candidateRule();
+    assertThat(granted.getVerbs()).as("the candidate's ClusterRole").contains(verb);
+    admin.rbac().roles().inNamespace(saNamespace).resource(new RoleBuilder().withNewMetadata().withName(sa)
+        .endMetadata().withRules(new PolicyRuleBuilder(granted).withVerbs(granted.getVerbs().stream()
+            .filter(v -> !v.equals(verb)).toList()).build()).build()).create();
+    bind(admin, saNamespace, sa, "Role", sa);
+    KubernetesClient client = world.closeLater(asServiceAccount(saCluster, saNamespace, sa));
+    awaitAllowed(client, saNamespace, "get");
+    Timings t = world.timings();
+    saLock = MultiClusterLeaseLock.builder(saNamespace, world.fleet().leaseName(), sa + "-1")
+        .leaseDuration(t.leaseDuration()).renewDeadline(t.renewDeadline()).retryPeriod(t.retryPeriod()).build();
+    saRunner = world.closeLater(CandidateRunner.builder(client, saLock).build());
+    saRunner.start();
+  }
+
+  @Then("within {int} second(s) that candidate reports a problem naming {string}")
+  public void serviceAccountCandidateProblem(int seconds, String text) {
+    await("the service-account candidate to report a problem naming '" + text + "'")
+        .atMost(Duration.ofSeconds(seconds)).pollInterval(POLL)
+        .untilAsserted(() -> assertThat(saLock.problem()).hasValueSatisfying(p -> assertThat(p).contains(text)));
+    assertThat(saRunner.isLeader()).as("the service-account candidate leading").isFalse();
+  }
+
+  @Then("that problem names the rule to grant and quotes the API server's 403 for its service account")
+  public void problemNamesTheRuleAndTheServer() {
+    assertThat(saLock.problem()).hasValueSatisfying(p -> assertThat(p)
+        .contains("grant the candidate's ServiceAccount a Role with the rule {apiGroups: [\"mclease.dev\"], "
+            + "resources: [\"multiclusterleases\"], verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\"]}")
+        .contains("Server said: ")
+        .contains("User \"" + serviceAccountUser + "\" cannot create resource \"multiclusterleases\" in API group "
+            + "\"mclease.dev\" in the namespace \"" + saNamespace + "\""));
+  }
+
+  @When("that candidate's Role is given {string}")
+  public void grant(String verb) {
+    saCluster.client().rbac().roles().inNamespace(saNamespace).withName(saRole).edit(r -> {
+      PolicyRule rule = r.getRules().get(0);
+      List<String> verbs = new ArrayList<>(rule.getVerbs());
+      verbs.add(verb);
+      return new RoleBuilder(r).withRules(new PolicyRuleBuilder(rule).withVerbs(verbs).build()).build();
+    });
+  }
+
+  @Then("within {int} second(s) that candidate's problem clears, and it does not lead")
+  public void problemClears(int seconds) {
+    await("the service-account candidate's problem to clear").atMost(Duration.ofSeconds(seconds)).pollInterval(POLL)
+        .untilAsserted(() -> assertThat(saLock.problem()).as("problem").isEmpty());
+    assertThat(saRunner.isLeader()).as("the service-account candidate leading").isFalse();
+  }
+
+  /**
+   * A client acting as ServiceAccount {@code ns/sa}: on a real API server with a token from its TokenRequest API; on
+   * k3s through the admin's impersonation. The embedded mock has no RBAC, so the scenario is skipped there.
+   */
+  private static KubernetesClient asServiceAccount(Cluster cluster, String ns, String sa) {
+    if (cluster instanceof ApiServerCluster real) {
+      return real.newClientAs(ns, sa, real.apiServer());
+    }
+    assumeTrue(cluster instanceof K3sCluster, "RBAC needs a real API server (" + KubeBinaries.INSTALL_HINT + ")");
+    KubernetesClient admin = cluster.client();
+    admin.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata().withName(sa)
+        .endMetadata().build()).serverSideApply();
+    return new KubernetesClientBuilder().withConfig(new ConfigBuilder(admin.getConfiguration())
+        .withImpersonateUsername("system:serviceaccount:" + ns + ":" + sa)
+        .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + ns).build()).build();
+  }
+
+  /** A RoleBinding of {@code kind/role} to ServiceAccount {@code ns/sa}, as examples/candidate-rolebinding.yaml. */
+  private static void bind(KubernetesClient admin, String ns, String sa, String kind, String role) {
+    RoleBinding example = (RoleBinding) manifest("examples/candidate-rolebinding.yaml");
+    admin.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder(example).editMetadata()
+        .withName(sa + "-" + role).withNamespace(ns).endMetadata().editRoleRef().withKind(kind).withName(role)
+        .endRoleRef().withSubjects(new SubjectBuilder(example.getSubjects().get(0)).withName(sa).withNamespace(ns)
+            .build()).build()).serverSideApply();
+  }
+
+  /** The RBAC authorizer reads bindings from an informer: wait until it judges by the new ones. */
+  private static void awaitAllowed(KubernetesClient as, String ns, String verb) {
+    await("RBAC to let " + verb + " multiclusterleases in " + ns).atMost(Duration.ofSeconds(10)).pollInterval(POLL)
+        .until(() -> Boolean.TRUE.equals(as.authorization().v1().selfSubjectAccessReview().create(
+            new SelfSubjectAccessReviewBuilder().withNewSpec().withNewResourceAttributes()
+                .withGroup(MultiClusterLease.GROUP).withResource(MultiClusterLease.PLURAL).withVerb(verb)
+                .withNamespace(ns).endResourceAttributes().endSpec().build()).getStatus().getAllowed()));
+  }
+
+  private static PolicyRule candidateRule() {
+    List<PolicyRule> rules = ((ClusterRole) manifest("clusterrole-candidate.yaml")).getRules();
+    assertThat(rules).as("rules of the candidate's ClusterRole").hasSize(1);
+    return rules.get(0);
+  }
+
+  private static HasMetadata manifest(String file) {
+    try {
+      return new KubernetesSerialization().unmarshal(Files.readString(DEPLOY.resolve(file)));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + DEPLOY.resolve(file).toAbsolutePath(), e);
+    }
   }
 }
