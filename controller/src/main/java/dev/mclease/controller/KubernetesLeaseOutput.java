@@ -6,9 +6,11 @@ import dev.mclease.crd.MultiClusterLeaseStatus;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
@@ -19,11 +21,21 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes status with a JSON Patch ({@code add /status}) on the {@code /status} subresource: no resourceVersion
  * (status belongs to this controller alone, so a spec heartbeat never makes an echo fail with 409) and the whole
- * status replaced, so fields and conditions that no longer apply disappear.
+ * status replaced, so fields and conditions that no longer apply disappear. The field manager is
+ * {@value #FIELD_MANAGER}: a real API server records it as the owner of {@code status} (operation Update,
+ * subresource status), apart from whoever wrote spec.
  */
 final class KubernetesLeaseOutput implements LeaseOutput {
 
   private static final Logger LOG = LoggerFactory.getLogger(KubernetesLeaseOutput.class);
+  /** The field manager of every status write, so that a real server's managedFields say who owns status. */
+  static final String FIELD_MANAGER = "mclease-controller";
+  private static final PatchContext STATUS_PATCH = new PatchContext.Builder().withPatchType(PatchType.JSON)
+      .withFieldManager(FIELD_MANAGER).build();
+  /** What a refused status write needs, as controller/deploy grants it. */
+  static final String RBAC_HINT = "grant the controller's ServiceAccount the ClusterRole mclease-controller of "
+      + "controller/deploy (rule {apiGroups: [\"" + MultiClusterLease.GROUP + "\"], resources: [\""
+      + MultiClusterLease.PLURAL + "/status\"], verbs: [\"update\", \"patch\"]}) and its ClusterRoleBinding";
 
   private final KubernetesClient client;
   private final KubernetesSerialization json;
@@ -48,8 +60,18 @@ final class KubernetesLeaseOutput implements LeaseOutput {
     ObjectNode st = json.convertValue(status, ObjectNode.class);
     // One JSON Patch op replacing the whole status: no resourceVersion precondition, nothing merged into what a
     // previous process wrote (merge patches merge lists differently across servers), spec cannot be touched.
-    client.resources(MultiClusterLease.class).inNamespace(namespace).withName(name).subresource("status")
-        .patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + st + "}]");
+    try {
+      client.resources(MultiClusterLease.class).inNamespace(namespace).withName(name).subresource("status")
+          .patch(STATUS_PATCH, "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + st + "}]");
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_FORBIDDEN) {
+        String said = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage()
+            : e.getMessage();
+        throw new IllegalStateException("Forbidden: may not patch " + MultiClusterLease.CRD_NAME
+            + "/status in namespace " + namespace + ": " + RBAC_HINT + ". Server said: " + said, e);
+      }
+      throw e;
+    }
   }
 
   /** Events are recorded off the lease's loop, so they never delay a status write. */

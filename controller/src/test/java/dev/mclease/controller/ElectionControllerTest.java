@@ -10,12 +10,14 @@ import dev.mclease.crd.MicroTimes;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseSpec;
 import dev.mclease.crd.MultiClusterLeaseStatus;
-import dev.mclease.testbed.cluster.ClusterProvider;
-import dev.mclease.testbed.cluster.EmbeddedCluster;
-import dev.mclease.testbed.cluster.EmbeddedClusterProvider;
+import dev.mclease.testbed.cluster.ApiServerCluster;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,24 +39,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The controller on embedded API servers with the in-memory lock store standing in for etcd, short timings
- * (L=2s D=1.5s R=0.2s G=3s K=0.3s M=0.5s). The test plays the candidates by writing spec directly.
+ * The controller on real kube-apiservers (the shared clusters {@code east} and {@code west}, a fresh namespace per
+ * test that each controller is scoped to; skipped where the binaries are missing) with the in-memory lock store
+ * standing in for etcd, short timings (L=2s D=1.5s R=0.2s G=3s K=0.3s M=0.5s). The test plays the candidates by
+ * writing spec directly with the admin client; RBAC refusals are the real server's 403s for a ServiceAccount.
  */
 class ElectionControllerTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(ElectionControllerTest.class);
   private static final ControllerConfig EAST = ControllerConfig.shortTimings("east");
 
-  private EmbeddedClusterProvider provider;
   private InMemoryLockStore store;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final ScheduledExecutorService beats = Executors.newScheduledThreadPool(1);
   private final Map<String, AtomicLong> renewCounters = new ConcurrentHashMap<>();
-  private final String ns = "t-" + UUID.randomUUID().toString().substring(0, 8);
+  private String ns;
 
   @BeforeEach
   void setUp() {
-    provider = (EmbeddedClusterProvider) ClusterProvider.create("embedded");
+    ns = "t-" + UUID.randomUUID().toString().substring(0, 8); // created in each cluster a test uses
     store = new InMemoryLockStore(System::nanoTime);
   }
 
@@ -65,24 +68,31 @@ class ElectionControllerTest {
     }
     beats.shutdownNow();
     store.close();
-    provider.close();
   }
 
-  private record Running(EmbeddedCluster cluster, KubernetesClient client, InMemoryLockStore.Session session,
+  private record Running(ApiServerCluster cluster, KubernetesClient client, InMemoryLockStore.Session session,
       ElectionController controller) {
   }
 
-  private Running controller(String clusterName) {
-    EmbeddedCluster cluster = provider.start(clusterName);
-    return controller(cluster, ControllerConfig.builder(clusterName)
-        .candidateRenewDeadline(EAST.candidateRenewDeadline()).candidateRetryPeriod(EAST.candidateRetryPeriod())
-        .backendTtl(EAST.backendTtl()).backendRenewInterval(EAST.backendRenewInterval())
-        .safetyMargin(EAST.safetyMargin()).build());
+  /** The shared cluster {@code name} with this test's namespace in it. */
+  private ApiServerCluster cluster(String name) {
+    ApiServerCluster cluster = RealApiServers.shared(name);
+    cluster.ensureNamespace(ns);
+    return cluster;
   }
 
-  private Running controller(EmbeddedCluster cluster, ControllerConfig cfg) {
+  private ControllerConfig config(String clusterName) {
+    return RealApiServers.shortTimings(clusterName, ns);
+  }
+
+  private Running controller(String clusterName) {
+    ApiServerCluster cluster = cluster(clusterName);
+    return controller(cluster, config(clusterName), cluster.newClient());
+  }
+
+  /** A controller on {@code client} (closed after the test); the test's own writes use the admin client. */
+  private Running controller(ApiServerCluster cluster, ControllerConfig cfg, KubernetesClient client) {
     InMemoryLockStore.Session session = store.session(cfg.backendTtl(), cfg.backendRenewInterval());
-    KubernetesClient client = cluster.newClient();
     ElectionController c = new ElectionController(client, session, cfg, Clock.systemUTC(), System::nanoTime,
         new SimpleMeterRegistry());
     closeables.add(client);
@@ -166,22 +176,32 @@ class ElectionControllerTest {
 
   @Test
   void echoIsWrittenThroughStatusOnlyAndSpecIsUntouched() {
-    Running east = controller("east");
+    // The controller runs as its ServiceAccount with exactly the rules controller/deploy grants it (a Role here): it
+    // may read multiclusterleases and write only their status and events, so every confirmation went through /status.
+    ApiServerCluster cluster = cluster("east");
+    KubernetesClient asController = RealApiServers.asController(cluster, ns, "mclease-controller",
+        RealApiServers.deployedControllerRules());
+    Running east = controller(cluster, config("east"), asController);
     KubernetesClient k = east.client();
     create(k, "lease", "pod-a", 2);
     await().atMost(Duration.ofSeconds(5)).until(() -> "pod-a".equals(status(k, "lease").getLeader()));
     MultiClusterLease before = get(k, "lease");
+    assertThatThrownBy(() -> asController.resources(MultiClusterLease.class).inNamespace(ns).withName("lease")
+        .edit(l -> l)).isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode())
+        .as("the controller may not write the main resource").isEqualTo(403));
 
-    // From now on nobody may write the main resource: the controller must still confirm every heartbeat.
     long t0 = System.nanoTime();
     String t = beat(k, "lease", "pod-a");
-    east.cluster().forbid("update", "multiclusterleases");
-    east.cluster().forbid("patch", "multiclusterleases");
     await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(5)).until(() -> t.equals(echo(k, "lease")));
     LOG.info("heartbeat confirmed {} ms after it was written", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-    east.cluster().allowAll();
 
     MultiClusterLease after = get(k, "lease");
+    // on a real server status has an owner of its own: the controller's field manager, through the subresource only
+    assertThat(after.getMetadata().getManagedFields())
+        .filteredOn(f -> KubernetesLeaseOutput.FIELD_MANAGER.equals(f.getManager())).singleElement().satisfies(f -> {
+          assertThat(f.getSubresource()).isEqualTo("status");
+          assertThat(f.getFieldsV1().getAdditionalProperties()).containsOnlyKeys("f:status");
+        });
     assertThat(after.getSpec().getHolderIdentity()).isEqualTo("pod-a");
     assertThat(after.getSpec().getRenewTime().getTime()).isEqualTo(t);
     assertThat(after.getMetadata().getGeneration()).isEqualTo(before.getMetadata().getGeneration() + 1);
@@ -327,7 +347,7 @@ class ElectionControllerTest {
 
   @Test
   void anExceptionInOneLeaseNeverStopsTheOthers() {
-    EmbeddedCluster cluster = provider.start("east");
+    ApiServerCluster cluster = cluster("east");
     InMemoryLockStore.Session session = store.session(EAST.backendTtl(), EAST.backendRenewInterval());
     closeables.add(session);
     java.util.concurrent.atomic.AtomicInteger blowUps = new java.util.concurrent.atomic.AtomicInteger();
@@ -384,7 +404,7 @@ class ElectionControllerTest {
     };
     KubernetesClient client = cluster.newClient();
     closeables.add(client);
-    ElectionController c = new ElectionController(client, faulty, EAST, Clock.systemUTC(), System::nanoTime,
+    ElectionController c = new ElectionController(client, faulty, config("east"), Clock.systemUTC(), System::nanoTime,
         new SimpleMeterRegistry());
     closeables.add(c);
     c.start();
@@ -406,7 +426,7 @@ class ElectionControllerTest {
 
   @Test
   void missingCrdGivesAClearError() {
-    EmbeddedCluster bare = provider.start("bare", false);
+    ApiServerCluster bare = RealApiServers.shared("no-crd", false);
     KubernetesClient client = bare.newClient();
     closeables.add(client);
     ElectionController c = new ElectionController(client, store.session(Duration.ofSeconds(3),
@@ -418,9 +438,45 @@ class ElectionControllerTest {
   }
 
   @Test
+  void aControllerThatMayNotListIsToldWhatToApply() {
+    ApiServerCluster cluster = cluster("east");
+    KubernetesClient nobody = RealApiServers.asController(cluster, ns, "no-grant", List.of());
+    closeables.add(nobody);
+    ElectionController c = new ElectionController(nobody, store.session(Duration.ofSeconds(3),
+        Duration.ofMillis(300)), config("east"), Clock.systemUTC(), System::nanoTime, new SimpleMeterRegistry());
+    closeables.add(c);
+    assertThatThrownBy(c::start).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("may not list " + MultiClusterLease.CRD_NAME)
+        .hasMessageContaining("apply controller/deploy (ClusterRole mclease-controller and its binding)")
+        .hasRootCauseInstanceOf(KubernetesClientException.class)
+        .rootCause().hasMessageContaining("system:serviceaccount:" + ns + ":no-grant");
+  }
+
+  @Test
+  void aStatusWriteRefusedByRbacNamesTheGrant() {
+    ApiServerCluster cluster = cluster("east");
+    create(cluster.client(), "lease", "pod-a", 2);
+    List<PolicyRule> withoutStatus = RealApiServers.deployedControllerRules().stream()
+        .filter(r -> !r.getResources().contains(MultiClusterLease.PLURAL + "/status")).toList();
+    KubernetesClient client = RealApiServers.asController(cluster, ns, "no-status", withoutStatus);
+    closeables.add(client);
+    KubernetesLeaseOutput out = new KubernetesLeaseOutput(client, Clock.systemUTC(), "east");
+    MultiClusterLeaseStatus st = new MultiClusterLeaseStatus();
+    st.setLeader("pod-a");
+    assertThatThrownBy(() -> out.writeStatus(ns, "lease", st)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("Forbidden: may not patch " + MultiClusterLease.CRD_NAME + "/status in namespace " + ns)
+        .hasMessageContaining("ClusterRole mclease-controller of controller/deploy")
+        .hasMessageContaining("cannot patch resource \"multiclusterleases/status\"");
+    out.close();
+  }
+
+  /** Independent of API semantics (the timings are refused before any request), so no server is needed. */
+  @Test
   void brokenTimingsAreRefusedAtStart() {
-    EmbeddedCluster cluster = provider.start("east");
-    ElectionController c = new ElectionController(cluster.client(), store.session(Duration.ofSeconds(3),
+    KubernetesClient nowhere = new KubernetesClientBuilder().withConfig(new ConfigBuilder(
+        io.fabric8.kubernetes.client.Config.empty()).withMasterUrl("https://127.0.0.1:1").build()).build();
+    closeables.add(nowhere);
+    ElectionController c = new ElectionController(nowhere, store.session(Duration.ofSeconds(3),
         Duration.ofMillis(300)), ControllerConfig.builder("east").backendTtl(Duration.ofSeconds(12)).build(),
         Clock.systemUTC(), System::nanoTime, new SimpleMeterRegistry());
     closeables.add(c);

@@ -10,7 +10,7 @@ import dev.mclease.crd.MicroTimes;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseSpec;
 import dev.mclease.crd.MultiClusterLeaseStatus;
-import dev.mclease.testbed.cluster.ClusterProvider;
+import dev.mclease.testbed.cluster.ApiServerCluster;
 import dev.mclease.testbed.cluster.Cluster;
 import dev.mclease.testbed.etcd.EtcdCluster;
 import dev.mclease.testbed.etcd.EtcdProvider;
@@ -33,28 +33,30 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Two clusters' controllers with the real etcd backend (short timings): graceful handover and takeover after a
- * controller dies without releasing. 
+ * controller dies without releasing. The clusters are real kube-apiservers (the shared {@code east} and {@code west},
+ * a fresh namespace the controllers are scoped to; skipped where the binaries are missing).
  */
 class EtcdTwoClusterControllerTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(EtcdTwoClusterControllerTest.class);
-  private static final String NS = "team-a";
-
   private EtcdCluster etcd;
-  private ClusterProvider provider;
+  private ApiServerCluster eastCluster;
+  private ApiServerCluster westCluster;
+  private String ns;
   private final ScheduledExecutorService beats = Executors.newScheduledThreadPool(2);
   private final AtomicLong counter = new AtomicLong();
 
   @BeforeEach
   void setUp() {
+    eastCluster = RealApiServers.shared("east");
+    westCluster = RealApiServers.shared("west");
+    ns = RealApiServers.freshNamespace(eastCluster, westCluster);
     etcd = EtcdProvider.start(1);
-    provider = ClusterProvider.create("embedded");
   }
 
   @AfterEach
   void tearDown() {
     beats.shutdownNow();
-    provider.close();
     etcd.close();
   }
 
@@ -66,8 +68,8 @@ class EtcdTwoClusterControllerTest {
   }
 
   private Side side(String name) {
-    Cluster cluster = provider.start(name);
-    ControllerConfig cfg = ControllerConfig.shortTimings(name);
+    Cluster cluster = "east".equals(name) ? eastCluster : westCluster;
+    ControllerConfig cfg = RealApiServers.shortTimings(name, ns);
     EtcdLockBackend backend = EtcdLockBackend.connect(EtcdBackendConfig.builder(etcd.endpoints())
         .ttl(cfg.backendTtl()).renewInterval(cfg.backendRenewInterval()).build(), System::nanoTime);
     ElectionController c = new ElectionController(cluster.client(), backend, cfg, Clock.systemUTC(),
@@ -78,12 +80,12 @@ class EtcdTwoClusterControllerTest {
 
   private void candidate(KubernetesClient k, String holder) {
     MultiClusterLease l = new MultiClusterLease();
-    l.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName("op").build());
+    l.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("op").build());
     l.setSpec(new MultiClusterLeaseSpec(holder, 2, renew()));
-    k.resources(MultiClusterLease.class).inNamespace(NS).resource(l).create();
+    k.resources(MultiClusterLease.class).inNamespace(ns).resource(l).create();
     beats.scheduleWithFixedDelay(() -> {
       try {
-        k.resources(MultiClusterLease.class).inNamespace(NS).withName("op").edit(x -> {
+        k.resources(MultiClusterLease.class).inNamespace(ns).withName("op").edit(x -> {
           x.getSpec().setRenewTime(renew());
           return x;
         });
@@ -97,12 +99,12 @@ class EtcdTwoClusterControllerTest {
     return MicroTimes.of(Instant.parse("2026-03-01T10:00:00Z").plus(counter.incrementAndGet(), ChronoUnit.MILLIS));
   }
 
-  private static MultiClusterLeaseStatus status(Side s) {
-    MultiClusterLease l = s.cluster().client().resources(MultiClusterLease.class).inNamespace(NS).withName("op").get();
+  private MultiClusterLeaseStatus status(Side s) {
+    MultiClusterLease l = s.cluster().client().resources(MultiClusterLease.class).inNamespace(ns).withName("op").get();
     return l == null || l.getStatus() == null ? new MultiClusterLeaseStatus() : l.getStatus();
   }
 
-  private static boolean leads(Side s, String holder) {
+  private boolean leads(Side s, String holder) {
     MultiClusterLeaseStatus st = status(s);
     return holder.equals(st.getLeader()) && st.condition(Conditions.LEADER)
         .map(c -> Conditions.TRUE.equals(c.getStatus())).orElse(false);
@@ -134,7 +136,7 @@ class EtcdTwoClusterControllerTest {
     Side east2 = new Side(east.cluster(), EtcdLockBackend.connect(EtcdBackendConfig.builder(etcd.endpoints())
         .ttl(Duration.ofSeconds(3)).renewInterval(Duration.ofMillis(300)).build(), System::nanoTime), null);
     ElectionController c2 = new ElectionController(east.cluster().client(), east2.backend(),
-        ControllerConfig.shortTimings("east"), Clock.systemUTC(), System::nanoTime, new SimpleMeterRegistry());
+        RealApiServers.shortTimings("east", ns), Clock.systemUTC(), System::nanoTime, new SimpleMeterRegistry());
     c2.start();
     await().atMost(Duration.ofSeconds(3)).until(() -> "pod-w".equals(status(east).getLeader())
         && cond(status(east)).equals("False/GlobalLockHeldElsewhere"));
