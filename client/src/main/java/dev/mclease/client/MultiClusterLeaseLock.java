@@ -100,6 +100,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private final String subject;
   private final Problems problems;
   private final Problems watchProblems;
+  private final Problems schemaProblems;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final ExecutorService io;
   private final Object ioGate = new Object();
@@ -153,6 +154,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.subject = MultiClusterLease.KIND + " " + namespace + "/" + name + " (" + identity + ")";
     this.problems = new Problems(LOG, subject);
     this.watchProblems = new Problems(LOG, subject + " watch");
+    this.schemaProblems = new Problems(LOG, subject);
     this.io = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "mclease-lock-" + namespace + "/" + name);
       t.setDaemon(true);
@@ -322,7 +324,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
   /** The current problem talking to the API server (what happened and what to do), if any. */
   public Optional<String> problem() {
-    return problems.current().or(watchProblems::current);
+    return problems.current().or(watchProblems::current).or(schemaProblems::current);
   }
 
   /**
@@ -512,6 +514,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
             subject, took);
       }
       observe(written);
+      checkSchema(written);
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
         problems.clear();
@@ -535,6 +538,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       problems.clear();
       LOG.info("{}: created the object and became this cluster's local candidate", subject);
       observe(created);
+      checkSchema(created);
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
         problems.clear();
@@ -542,6 +546,28 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       } else {
         reportFailure("create", e);
       }
+    }
+  }
+
+  /**
+   * A real API server prunes the fields its CRD's schema does not know (the embedded mock kept them): a heartbeat
+   * that comes back without {@code holderInstance} or {@code renewDeadlineMilliseconds} means the cluster's CRD is
+   * older than this client, so the controller can neither cap this process's confirmations by its renewDeadline nor
+   * tell a restart under the same identity from the process before it. Reported once, cleared by a whole heartbeat.
+   */
+  private void checkSchema(MultiClusterLease written) {
+    MultiClusterLeaseSpec spec = written == null ? null : written.getSpec();
+    if (spec == null || !identity.equals(spec.getHolderIdentity())) {
+      return;
+    }
+    if (spec.getHolderInstance() == null || spec.getRenewDeadlineMilliseconds() == null) {
+      schemaProblems.report("crd-outdated", "the API server pruned spec.holderInstance and "
+          + "spec.renewDeadlineMilliseconds from this heartbeat: the MultiClusterLease CRD of this cluster is older "
+          + "than this client, so the election controller can neither cap confirmations by this process's "
+          + "renewDeadline nor tell a restart under the same identity from its predecessor; apply the CRD of this "
+          + "release (kubectl apply -f " + MultiClusterLease.CRD_NAME + "-v1.yml)");
+    } else {
+      schemaProblems.clear();
     }
   }
 

@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,9 @@ final class KubernetesLeaseOutput implements LeaseOutput {
   private final KubernetesClient client;
   private final KubernetesSerialization json;
   private final Clock clock;
+  private final String clusterName;
   private final String component;
+  private final AtomicBoolean schemaOutdatedReported = new AtomicBoolean();
   private final java.util.concurrent.ExecutorService events = java.util.concurrent.Executors.newSingleThreadExecutor(
       r -> {
         Thread t = new Thread(r, "mclease-events");
@@ -52,6 +55,7 @@ final class KubernetesLeaseOutput implements LeaseOutput {
     this.client = client;
     this.json = client.getKubernetesSerialization();
     this.clock = clock;
+    this.clusterName = clusterName;
     this.component = "mclease-controller/" + clusterName;
   }
 
@@ -60,8 +64,9 @@ final class KubernetesLeaseOutput implements LeaseOutput {
     ObjectNode st = json.convertValue(status, ObjectNode.class);
     // One JSON Patch op replacing the whole status: no resourceVersion precondition, nothing merged into what a
     // previous process wrote (merge patches merge lists differently across servers), spec cannot be touched.
+    MultiClusterLease stored;
     try {
-      client.resources(MultiClusterLease.class).inNamespace(namespace).withName(name).subresource("status")
+      stored = client.resources(MultiClusterLease.class).inNamespace(namespace).withName(name).subresource("status")
           .patch(STATUS_PATCH, "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + st + "}]");
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_FORBIDDEN) {
@@ -71,6 +76,23 @@ final class KubernetesLeaseOutput implements LeaseOutput {
             + "/status in namespace " + namespace + ": " + RBAC_HINT + ". Server said: " + said, e);
       }
       throw e;
+    }
+    checkSchema(namespace, name, status, stored);
+  }
+
+  /**
+   * A real API server prunes the fields its CRD's schema does not know (the embedded mock kept them). A window that
+   * comes back pruned means the cluster's CRD is older than this controller: candidates then never see the cap and
+   * lead for their whole renewDeadline. Said once per process, at ERROR: only applying the CRD fixes it.
+   */
+  private void checkSchema(String namespace, String name, MultiClusterLeaseStatus written, MultiClusterLease stored) {
+    MultiClusterLeaseStatus back = stored == null ? null : stored.getStatus();
+    if (written.getConfirmationWindowMilliseconds() != null && back != null
+        && back.getConfirmationWindowMilliseconds() == null && schemaOutdatedReported.compareAndSet(false, true)) {
+      LOG.error("{}/{}: the API server pruned status.confirmationWindowMilliseconds: the MultiClusterLease CRD of "
+          + "cluster {} is older than this controller, so candidates are not capped by what the global lock covers "
+          + "and lead for their whole renewDeadline; apply the CRD of this release (kubectl apply -f "
+          + "crd/{}-v1.yml)", namespace, name, clusterName, MultiClusterLease.CRD_NAME);
     }
   }
 
