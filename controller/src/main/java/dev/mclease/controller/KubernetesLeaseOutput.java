@@ -38,12 +38,19 @@ final class KubernetesLeaseOutput implements LeaseOutput {
       + "controller/deploy (rule {apiGroups: [\"" + MultiClusterLease.GROUP + "\"], resources: [\""
       + MultiClusterLease.PLURAL + "/status\"], verbs: [\"update\", \"patch\"]}) and its ClusterRoleBinding";
 
+  /** What a refused event needs, as controller/deploy grants it. */
+  static final String EVENTS_RBAC_HINT = "grant the controller's ServiceAccount the ClusterRole mclease-controller of "
+      + "controller/deploy (rule {apiGroups: [\"\"], resources: [\"events\"], verbs: [\"create\", \"patch\"]}) and its "
+      + "ClusterRoleBinding";
+
   private final KubernetesClient client;
   private final KubernetesSerialization json;
   private final Clock clock;
   private final String clusterName;
   private final String component;
   private final AtomicBoolean schemaOutdatedReported = new AtomicBoolean();
+  /** Namespaces where an event was refused with 403: said once each (events are best effort), until one goes in. */
+  private final java.util.Set<String> eventsForbidden = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.ExecutorService events = java.util.concurrent.Executors.newSingleThreadExecutor(
       r -> {
         Thread t = new Thread(r, "mclease-events");
@@ -124,6 +131,23 @@ final class KubernetesLeaseOutput implements LeaseOutput {
           .withNewSource().withComponent(component).endSource()
           .withReportingComponent("mclease.dev/election-controller")
           .build()).create();
+      if (eventsForbidden.remove(namespace)) {
+        LOG.info("events are recorded in namespace {} again", namespace);
+      }
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_FORBIDDEN) {
+        // Without this the missing grant would only ever show at DEBUG: an operator looking for the events
+        // the docs promise would find none and no reason.
+        if (eventsForbidden.add(namespace)) {
+          String said = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage()
+              : e.getMessage();
+          LOG.warn("{}/{}: Forbidden: may not create events in namespace {}: {}; until then this controller's events"
+              + " are not recorded there (leader election is not affected). Server said: {}", namespace, name,
+              namespace, EVENTS_RBAC_HINT, said);
+        }
+      } else {
+        LOG.debug("could not record event {} on {}/{}: {}", reason, namespace, name, e.toString());
+      }
     } catch (RuntimeException e) {
       LOG.debug("could not record event {} on {}/{}: {}", reason, namespace, name, e.toString());
     }
