@@ -181,7 +181,7 @@ public final class ReportWriter {
       }
     }
     ArrayNode scale = scale(jmh, side);
-    Map<String, Map<String, Map<String, List<Double>>>> res = resources(side);
+    Map<String, Map<String, List<Map<String, Double>>>> res = resources(side);
     for (JsonNode row : scale) {
       ObjectNode r = resourcesNode(res, "scale|" + row.path("leases").asInt());
       if (r.size() > 0) {
@@ -315,10 +315,11 @@ public final class ReportWriter {
 
   /**
    * The side results' CPU and memory windows ({@code bench = "resources"}): key ("scale|leases" or "cost|") → system
-   * → metric → one value per window.
+   * → the windows in the order written, each its metrics. A fork writes a window's lines together, starting with
+   * {@code window_ms}, so that line starts the next window.
    */
-  static Map<String, Map<String, Map<String, List<Double>>>> resources(List<JsonNode> side) {
-    Map<String, Map<String, Map<String, List<Double>>>> out = new TreeMap<>();
+  static Map<String, Map<String, List<Map<String, Double>>>> resources(List<JsonNode> side) {
+    Map<String, Map<String, List<Map<String, Double>>>> out = new TreeMap<>();
     for (JsonNode l : side) {
       if (!"resources".equals(l.path("bench").asText())) {
         continue;
@@ -326,29 +327,35 @@ public final class ReportWriter {
       JsonNode p = l.path("params");
       String of = p.path("of").asText();
       String key = of + "|" + ("scale".equals(of) ? p.path("leases").asText() : "");
-      out.computeIfAbsent(key, k -> new TreeMap<>())
-          .computeIfAbsent(p.path("system").asText(), k -> new LinkedHashMap<>())
-          .computeIfAbsent(l.path("metric").asText(), k -> new ArrayList<>())
-          .add(l.path("value").asDouble());
+      List<Map<String, Double>> windows = out.computeIfAbsent(key, k -> new TreeMap<>())
+          .computeIfAbsent(p.path("system").asText(), k -> new ArrayList<>());
+      String metric = l.path("metric").asText();
+      if (windows.isEmpty() || "window_ms".equals(metric)) {
+        windows.add(new LinkedHashMap<>());
+      }
+      windows.get(windows.size() - 1).put(metric, l.path("value").asDouble());
     }
     return out;
   }
 
-  /** {system: {metric: median over windows, ..., "windows": n}} for one key of {@link #resources}. */
-  private static ObjectNode resourcesNode(Map<String, Map<String, Map<String, List<Double>>>> res, String key) {
+  /**
+   * {system: {metric: value, ..., "windows": n}} for one key of {@link #resources}: the figures of one window, the one
+   * of median length (nearest rank, so the shorter of two), never medians of each figure taken apart (they would mix
+   * windows: the CPU of one with the memory of another).
+   */
+  private static ObjectNode resourcesNode(Map<String, Map<String, List<Map<String, Double>>>> res, String key) {
     ObjectNode out = JSON.createObjectNode();
     for (String system : List.of("mcl", "baseline")) {
-      Map<String, List<Double>> metrics = res.getOrDefault(key, Map.of()).get(system);
-      if (metrics == null) {
+      List<Map<String, Double>> windows = res.getOrDefault(key, Map.of()).get(system);
+      if (windows == null || windows.isEmpty()) {
         continue;
       }
+      double p50 = Stats.of(windows.stream().mapToDouble(w -> w.getOrDefault("window_ms", 0.0)).toArray()).p50();
+      Map<String, Double> median = windows.stream().filter(w -> w.getOrDefault("window_ms", 0.0) == p50)
+          .findFirst().orElse(windows.get(0));
       ObjectNode n = out.putObject(system);
-      int windows = 0;
-      for (Map.Entry<String, List<Double>> e : metrics.entrySet()) {
-        n.put(e.getKey(), Stats.of(e.getValue().stream().mapToDouble(Double::doubleValue).toArray()).p50());
-        windows = Math.max(windows, e.getValue().size());
-      }
-      n.put("windows", windows);
+      median.forEach(n::put);
+      n.put("windows", windows.size());
     }
     return out;
   }
@@ -570,7 +577,8 @@ public final class ReportWriter {
         + "\"Ours\" is the bench JVM: candidates and (MCL) the election controllers, or (baseline) fabric8's "
         + "electors. The kube-apiservers are the system's own processes (MCL: 3 clusters, baseline: 1), \"their etcd\" "
         + "the etcd they store into; MCL alone has the lock-store etcd. "
-        + "API-server share = (kube-apiservers + their etcd) / all CPU of the window. Medians over windows.")
+        + "API-server share = (kube-apiservers + their etcd) / all CPU of the window. Of several windows, the one "
+        + "of median length (nearest rank: the shorter of two) is shown, all its figures together.")
         .append("embedded".equals(s.path("run").path("cluster_kind").asText())
             ? " **On this run's embedded mock the API servers run inside the JVM: \"ours\" includes them.**" : "")
         .append("\n\n");

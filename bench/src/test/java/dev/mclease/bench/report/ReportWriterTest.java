@@ -97,6 +97,17 @@ class ReportWriterTest {
   }
 
   @Test
+  void ofTwoWindowsTheShorterIsShownWhole() {
+    // the canned mcl 1000-lease scale has a second, longer window (9000 ms) with less JVM CPU and a smaller RSS:
+    // per-figure medians would take those, mixing the two windows
+    JsonNode mcl = summary.path("scale").get(0).path("resources").path("mcl");
+    assertThat(mcl.path("windows").asInt()).isEqualTo(2);
+    assertThat(mcl.path("window_ms").asDouble()).isEqualTo(8000);
+    assertThat(mcl.path("jvm_cpu_ms").asDouble()).isEqualTo(6000);
+    assertThat(mcl.path("apiserver_rss_mib").asDouble()).isEqualTo(1000);
+  }
+
+  @Test
   void theHeapTargetOfTheThousandLeasesIsJudgedInMib() throws Exception {
     JsonNode heap = target(ReportWriter.HEAP_TARGET);
     assertThat(heap.path("value_ms").asDouble()).isEqualTo(60);
