@@ -56,14 +56,20 @@ class MultiClusterLeaseCrdTest {
     assertThat(duration.getMaximum()).isEqualTo(3600.0);
     assertThat(spec.getProperties().get("holderIdentity").getMaxLength()).isEqualTo(253L);
     assertThat(spec.getProperties().get("renewTime").getType()).isEqualTo("string");
+    // published by clients from 0.2 on; optional, so objects of older clients stay valid
+    assertThat(spec.getProperties().get("renewDeadlineMilliseconds").getType()).isEqualTo("integer");
+    assertThat(spec.getProperties().get("renewDeadlineMilliseconds").getMinimum()).isEqualTo(1.0);
+    assertThat(spec.getProperties().get("holderInstance").getMaxLength()).isEqualTo(64L);
+    assertThat(spec.getRequired()).doesNotContain("renewDeadlineMilliseconds", "holderInstance");
   }
 
   @Test
   void statusCarriesEveryContractField() {
     JSONSchemaProps status = version.getSchema().getOpenAPIV3Schema().getProperties().get("status");
     assertThat(status.getProperties()).containsOnlyKeys("leader", "acquireTime", "conditions", "fencingToken",
-        "observedRenewTime", "leaderCluster", "observedGeneration");
+        "observedRenewTime", "confirmationWindowMilliseconds", "leaderCluster", "observedGeneration");
     assertThat(status.getProperties().get("fencingToken").getType()).isEqualTo("integer");
+    assertThat(status.getProperties().get("confirmationWindowMilliseconds").getType()).isEqualTo("integer");
     assertThat(status.getProperties().get("conditions").getItems().getSchema().getProperties())
         .containsKeys("type", "status", "reason", "message", "lastTransitionTime", "observedGeneration");
   }
