@@ -2,7 +2,9 @@ package dev.mclease.testbed.cluster;
 
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseCrd;
+import dev.mclease.crd.MultiClusterLeaseSpec;
 import io.fabric8.kubernetes.api.model.APIResourceList;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -52,6 +54,28 @@ final class CrdInstaller {
         throw e;
       }
     });
+    warmUp(client);
+  }
+
+  /**
+   * Writes and deletes one throw-away MultiClusterLease in {@code default}. Why: the first write of a custom resource
+   * on a fresh kube-apiserver took about 2 s here (later ones take milliseconds), longer than the short timings'
+   * renewDeadline of 1.5 s, so a fleet's first heartbeats hung and every candidate logged that its API server did not
+   * answer. Paying it while the cluster starts keeps that out of every election.
+   */
+  static void warmUp(KubernetesClient client) {
+    MultiClusterLease probe = new MultiClusterLease();
+    probe.setMetadata(new ObjectMetaBuilder().withNamespace("default").withName("mclease-warm-up").build());
+    probe.setSpec(new MultiClusterLeaseSpec("", 1, null));
+    var resource = client.resources(MultiClusterLease.class).inNamespace("default").withName("mclease-warm-up");
+    try {
+      client.resource(probe).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+    resource.delete();
   }
 
   /** Deletes the CRD and waits until it is gone (a real server removes its objects first). */
