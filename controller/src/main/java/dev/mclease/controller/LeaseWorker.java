@@ -603,7 +603,9 @@ final class LeaseWorker {
       }
     } catch (RuntimeException e) {
       metrics.statusWriteFailed();
-      if (!writeFailed) {
+      if (Thread.currentThread().isInterrupted()) {
+        LOG.debug("{}: status write interrupted by shutdown ({})", key, e.toString());
+      } else if (!writeFailed) {
         LOG.warn("{}: status write failed ({}); retrying", key, e.toString());
       }
       writeFailed = true;

@@ -396,7 +396,9 @@ public final class EtcdLockBackend implements GlobalLockBackend {
     } catch (BackendException e) {
       synchronized (sessionLock) {
         if (leaseId == lease) {
-          if (health.reachable()) {
+          if (Thread.currentThread().isInterrupted()) {
+            LOG.debug("etcd session renewal interrupted by shutdown: {}", e.getMessage());
+          } else if (health.reachable()) {
             LOG.warn("etcd session renewal failed: {}", e.getMessage());
           }
           health = BackendHealth.unreachable(e.getMessage());
