@@ -1,8 +1,8 @@
 package dev.mclease.testbed.store;
 
+import dev.mclease.testbed.util.Ports;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,10 +38,7 @@ public final class DynaliteServer implements AutoCloseable {
   public static DynaliteServer start(Path cli) {
     DynaliteServer server;
     try {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
+      int port = Ports.free();
       server = new DynaliteServer(cli, Files.createTempDirectory("mclease-dynalite-"), port);
     } catch (IOException e) {
       throw new IllegalStateException("cannot prepare a dynalite data directory: " + e.getMessage(), e);

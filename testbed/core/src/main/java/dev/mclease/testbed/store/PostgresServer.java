@@ -1,7 +1,7 @@
 package dev.mclease.testbed.store;
 
+import dev.mclease.testbed.util.Ports;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -45,10 +45,7 @@ public final class PostgresServer implements AutoCloseable {
     try {
       // /tmp, not the build directory: the postgres user must be able to reach the data directory.
       Path dir = Files.createTempDirectory(Path.of("/tmp"), "mclease-pg-");
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
+      int port = Ports.free();
       server = new PostgresServer(bin, dir, port, root);
       if (root) {
         run(List.of("chown", "postgres:postgres", dir.toString()), Duration.ofSeconds(10));
