@@ -12,6 +12,7 @@ import dev.mclease.testbed.store.DynaliteProvider;
 import dev.mclease.testbed.store.PostgresProvider;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -55,11 +56,12 @@ class BackendFleetIT {
             AutoCloseable outage = injector.inject(Fault.restartStore(fleet))) {
           pause(t.backendTtl());
         }
-        CandidateNode third = awaitLeader(fleet, t.leaderlessBound());
+        // a leader confirmed again and again after the outage: one that leads for a whole renewDeadline (a leader
+        // seen at once may be the outgoing one, still inside its last confirmation)
+        CandidateNode third = await().atMost(t.leaderlessBound().plus(t.renewDeadline().multipliedBy(2)))
+            .during(t.renewDeadline()).pollInterval(Duration.ofMillis(20))
+            .until(fleet::leader, Optional::isPresent).orElseThrow();
         assertThat(third.fencingToken()).isGreaterThanOrEqualTo(second.fencingToken());
-        // it keeps leading: confirmed again and again after the outage
-        await().during(t.renewDeadline()).atMost(t.renewDeadline().multipliedBy(3))
-            .pollInterval(Duration.ofMillis(20)).until(() -> fleet.leaders().size() == 1);
       } finally {
         fleet.history().writeJsonLines(Path.of("target", "histories", "BackendFleetIT-" + backend + ".jsonl"));
       }
@@ -71,8 +73,10 @@ class BackendFleetIT {
   }
 
   private static CandidateNode awaitLeader(Fleet fleet, Duration within) {
-    await().atMost(within).pollInterval(Duration.ofMillis(20)).until(() -> fleet.leader().isPresent());
-    return fleet.leader().orElseThrow();
+    // one read both tests and returns: a leader seen by the poll may lapse before a second read (after the store
+    // outage the outgoing leader is still inside its renewDeadline when the poll first sees it)
+    return await().atMost(within).pollInterval(Duration.ofMillis(20))
+        .until(fleet::leader, Optional::isPresent).orElseThrow();
   }
 
   private static void pause(Duration d) {
