@@ -4,36 +4,26 @@ import dev.mclease.crd.MicroTimes;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseSpec;
 import dev.mclease.crd.MultiClusterLeaseStatus;
-import io.fabric8.kubernetes.api.model.MicroTime;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.Lock;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,9 +69,6 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MultiClusterLeaseLock.class);
   private static final int RELEASE_ATTEMPTS = 3;
-  private static final String RBAC_HINT = "grant the candidate's ServiceAccount a Role with the rule "
-      + "{apiGroups: [\"" + MultiClusterLease.GROUP + "\"], resources: [\"" + MultiClusterLease.PLURAL
-      + "\"], verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\"]} and a RoleBinding";
 
   private final String namespace;
   private final String name;
@@ -89,21 +76,25 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private final Duration leaseDuration;
   private final Duration renewDeadline;
   private final Duration retryPeriod;
-  private final long leaseNanos;
-  private final long deadlineNanos;
   private final long minWriteIntervalNanos;
   /** How long after a tick began {@link #get} may still wait for a confirmation (see awaitConfirmation). */
   private final long confirmWaitNanos;
   private final Clock clock;
+  /** The monotonic source of every judgement. */
   private final LongSupplier nanoTime;
+  /**
+   * The clock of fabric8's scheduler, which times the elector's ticks: only the confirmation wait of a tick is
+   * bounded on it (never a judgement), because that bound is about when the elector asks next.
+   */
+  private final LongSupplier schedulerNanoTime = System::nanoTime;
   private final boolean watch;
   private final String subject;
+  private final ApiErrors errors;
   private final Problems problems;
   private final Problems watchProblems;
   private final Problems schemaProblems;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-  private final ExecutorService io;
-  private final Object ioGate = new Object();
+  private final IoLane io;
   /**
    * Random per lock instance, written as spec.holderInstance with every heartbeat: a restart under the same identity
    * shows the controller a new instance, which it turns into a new acquisition with a larger fencing token.
@@ -113,28 +104,15 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   // --- state, guarded by this ---
   private MultiClusterLease observed;
   private long observedRv = -1;
-  private String pairHolder;
-  private String pairRenewTime;
-  private long pairSinceNanos;
-  /** Heartbeats T this instance wrote (or is writing) → monotonic instant t0 of the write request. */
-  private final HeartbeatLedger heartbeats;
-  private Instant lastT;
+  private final LocalElection election;
+  private final LeadershipJudge judge;
   private boolean wrote;
   private long lastWriteNanos;
-  private boolean confirmed;
-  /** Monotonic end of the newest confirmation: t0(T) + min(D, status.confirmationWindowMilliseconds). */
-  private long confirmedUntil;
-  private Long confirmedToken;
   private boolean reportedLeader;
   private volatile KubernetesClient client;
+  private boolean watchStarted;
   private SharedIndexInformer<MultiClusterLease> informer;
   private boolean closed;
-  /** Set first thing in {@link #close()}: from then on this instance never counts itself leader again. */
-  private boolean closing;
-
-  // guarded by ioGate
-  private Future<?> inFlight;
-  private long inFlightSinceNanos;
 
   private MultiClusterLeaseLock(Builder b) {
     this.namespace = b.namespace;
@@ -143,8 +121,6 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.leaseDuration = b.leaseDuration;
     this.renewDeadline = b.renewDeadline;
     this.retryPeriod = b.retryPeriod;
-    this.leaseNanos = leaseDuration.toNanos();
-    this.deadlineNanos = renewDeadline.toNanos();
     this.minWriteIntervalNanos = retryPeriod.toNanos() / 2;
     this.confirmWaitNanos = b.confirmationWait != null ? b.confirmationWait.toNanos()
         : retryPeriod.toNanos() * 22 / 10; // fabric8: retryPeriod × (1 + JITTER_FACTOR 1.2)
@@ -152,17 +128,14 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.nanoTime = b.nanoTime;
     this.watch = b.watch;
     this.subject = MultiClusterLease.KIND + " " + namespace + "/" + name + " (" + identity + ")";
+    this.errors = new ApiErrors(namespace, name, renewDeadline);
     this.problems = new Problems(LOG, subject);
     this.watchProblems = new Problems(LOG, subject + " watch");
     this.schemaProblems = new Problems(LOG, subject);
-    this.io = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "mclease-lock-" + namespace + "/" + name);
-      t.setDaemon(true);
-      return t;
-    });
-    this.pairSinceNanos = nanoTime.getAsLong();
-    this.heartbeats = new HeartbeatLedger(deadlineNanos);
+    this.io = new IoLane(subject, "mclease-lock-" + namespace + "/" + name, nanoTime, renewDeadline, problems);
     this.instance = UUID.randomUUID().toString();
+    this.election = new LocalElection(identity, instance, leaseDuration, nanoTime.getAsLong());
+    this.judge = new LeadershipJudge(identity, renewDeadline);
   }
 
   /**
@@ -178,12 +151,12 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   @Override
   public LeaderElectionRecord get(KubernetesClient client) {
     Objects.requireNonNull(client, "client");
-    long tickStart = System.nanoTime();
+    long tickStart = schedulerNanoTime.getAsLong();
     if (startUsing(client)) {
-      runOnIo(() -> {
+      io.run(() -> {
         signal(client);
         return null;
-      }, retryPeriod, "heartbeat");
+      }, retryPeriod, "heartbeat", true);
       awaitConfirmation(tickStart + confirmWaitNanos);
     }
     return recordNow();
@@ -202,14 +175,13 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
    * heartbeats, at most every {@code 2.2 × retryPeriod}, which is less than renewDeadline (fabric8 requires it) and
    * so less than leaseDuration. The leader never waits: its {@code onStopLeading} must not be delayed. Nor does
    * anyone without an informer, or without spec, since nothing could confirm them. {@link #close()} and a release
-   * end the wait at once. The bound is on {@link System#nanoTime()} because the elector's scheduler runs on it; the
-   * leadership judgement itself still uses the injected monotonic clock.
+   * end the wait at once. The bound is on the scheduler's clock; the judgement itself uses the monotonic source.
    */
   private void awaitConfirmation(long deadline) {
     synchronized (this) {
-      while (confirmWaitNanos > 0 && !closed && watch && informer != null && !heartbeats.isEmpty()
-          && !leaderAt(nanoTime.getAsLong()) && holdsSpec()) {
-        long left = deadline - System.nanoTime();
+      while (confirmWaitNanos > 0 && !closed && watch && informer != null && judge.awaitsEcho()
+          && !judge.leaderAt(nanoTime.getAsLong()) && holdsSpec()) {
+        long left = deadline - schedulerNanoTime.getAsLong();
         if (left <= 0) {
           return;
         }
@@ -268,11 +240,11 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
   /**
    * True iff, right now on the monotonic clock, this instance is the confirmed global leader: the last observed
-   * status names it and echoes a heartbeat T this instance wrote, and {@code now − t0(T) < renewDeadline}.
-   * Reads memory only; correct while the API server is unreachable.
+   * status names it and echoes a heartbeat T this instance wrote, and {@code now − t0(T) < min(renewDeadline, W)}
+   * ({@link LeadershipJudge}). Reads memory only; correct while the API server is unreachable.
    */
   public synchronized boolean isLeader() {
-    return leaderAt(nanoTime.getAsLong());
+    return judge.leaderAt(nanoTime.getAsLong());
   }
 
   /**
@@ -280,7 +252,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
    * the current leadership ends unless a newer heartbeat is confirmed; {@link Long#MIN_VALUE} if not leader now.
    */
   public synchronized long validUntilNanos() {
-    return leaderAt(nanoTime.getAsLong()) ? confirmedUntil : Long.MIN_VALUE;
+    return leadership().validUntilNanos();
   }
 
   /**
@@ -289,11 +261,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
    * between).
    */
   public synchronized Leadership leadership() {
-    if (!leaderAt(nanoTime.getAsLong())) {
-      return Leadership.NONE;
-    }
-    return new Leadership(true, confirmedToken == null ? OptionalLong.empty() : OptionalLong.of(confirmedToken),
-        confirmedUntil);
+    return judge.leadership(nanoTime.getAsLong());
   }
 
   /** The random id of this lock instance, written as {@code spec.holderInstance} with every heartbeat. */
@@ -303,23 +271,23 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
   /** {@code status.fencingToken} of the confirmed leadership; empty when not leader (or none was published). */
   public synchronized OptionalLong fencingToken() {
-    return leaderAt(nanoTime.getAsLong()) && confirmedToken != null ? OptionalLong.of(confirmedToken)
-        : OptionalLong.empty();
+    return leadership().fencingToken();
   }
 
   /** {@code status.leader} as last observed, wherever it runs; empty when none is known. Informational only. */
   public synchronized Optional<String> globalLeader() {
-    return nonEmpty(status() == null ? null : status().getLeader());
+    return LeadershipJudge.nonEmpty(status() == null ? null : status().getLeader());
   }
 
   /** {@code status.leaderCluster} as last observed. Informational only. */
   public synchronized Optional<String> leaderCluster() {
-    return nonEmpty(status() == null ? null : status().getLeaderCluster());
+    return LeadershipJudge.nonEmpty(status() == null ? null : status().getLeaderCluster());
   }
 
   /** {@code spec.holderIdentity} as last observed: this cluster's local candidate. Informational only. */
   public synchronized Optional<String> localCandidate() {
-    return nonEmpty(observed == null || observed.getSpec() == null ? null : observed.getSpec().getHolderIdentity());
+    return LeadershipJudge.nonEmpty(observed == null || observed.getSpec() == null ? null
+        : observed.getSpec().getHolderIdentity());
   }
 
   /** The current problem talking to the API server (what happened and what to do), if any. */
@@ -374,19 +342,14 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   @Override
   public void close() {
     KubernetesClient c;
-    SharedIndexInformer<MultiClusterLease> inf;
     synchronized (this) {
-      if (closed || closing) {
+      if (closed || judge.isClosed()) {
         return;
       }
       // final from here on: no confirmation, early or late, makes this instance leader again
-      closing = true;
-      heartbeats.clear();
-      confirmed = false;
-      confirmedToken = null;
+      judge.close();
       notifyAll();
       c = holdsSpec() ? client : null;
-      inf = informer;
     }
     judgementMayHaveChanged();
     if (c != null) {
@@ -397,27 +360,27 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
             subject, e.getMessage(), leaseDuration);
       }
     }
+    SharedIndexInformer<MultiClusterLease> inf;
     synchronized (this) {
       closed = true;
+      inf = informer;
       informer = null;
       notifyAll(); // no tick waits for a confirmation any more
     }
     if (inf != null) {
       inf.stop();
     }
-    io.shutdownNow();
+    io.close();
   }
 
   private boolean release(KubernetesClient client, boolean throwOnFailure) {
     synchronized (this) {
       // stop counting ourselves leader before writing; forget our heartbeats so no late echo confirms us
-      heartbeats.clear();
-      confirmed = false;
-      confirmedToken = null;
+      judge.forget();
       notifyAll(); // a tick waiting for a confirmation stops waiting: none can come now
     }
     judgementMayHaveChanged();
-    Boolean released = runOnIo(() -> releaseNow(client), renewDeadline, "release");
+    Boolean released = io.run(() -> releaseNow(client), renewDeadline, "release", false);
     if (released == null) {
       if (throwOnFailure) {
         throw new LockException(subject + ": could not write spec.holderIdentity=\"\" within renewDeadline "
@@ -428,7 +391,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     return released;
   }
 
-  /** Runs on the io thread. */
+  /** Runs on the io lane. */
   private boolean releaseNow(KubernetesClient client) {
     for (int attempt = 1; ; attempt++) {
       MultiClusterLease current;
@@ -444,12 +407,10 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       }
       Instant t;
       synchronized (this) {
-        // Again, on the io thread: a heartbeat of a tick that was still in flight when release() began may have
+        // Again, on the io lane: a heartbeat of a tick that was still in flight when release() began may have
         // been recorded since. No echo may confirm us once the controller can see "" and free the lock at once.
-        heartbeats.clear();
-        confirmed = false;
-        confirmedToken = null;
-        t = nextT();
+        judge.forget();
+        t = judge.nextT(clock.instant());
       }
       judgementMayHaveChanged();
       try {
@@ -473,7 +434,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
   // ----------------------------------------------------------------------------------------- the tick
 
-  /** Runs on the io thread: read, maybe one spec write, observe. */
+  /** Runs on the io lane: read, maybe one spec write, observe. */
   private void signal(KubernetesClient client) {
     MultiClusterLease current;
     try {
@@ -494,7 +455,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     String took;
     synchronized (this) {
       long now = nanoTime.getAsLong();
-      took = closing ? null : mayWriteSpec(current.getSpec(), now);
+      took = judge.isClosed() ? null : election.mayWrite(current.getSpec(), now);
       if (took == null || (wrote && now - lastWriteNanos < minWriteIntervalNanos)) {
         took = null;
         t = null;
@@ -549,74 +510,20 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     }
   }
 
-  /**
-   * A real API server prunes the fields its CRD's schema does not know (the embedded mock kept them): a heartbeat
-   * that comes back without {@code holderInstance} or {@code renewDeadlineMilliseconds} means the cluster's CRD is
-   * older than this client, so the controller can neither cap this process's confirmations by its renewDeadline nor
-   * tell a restart under the same identity from the process before it. Reported once, cleared by a whole heartbeat.
-   */
+  /** Reported once while the cluster's CRD prunes this release's fields from our heartbeat; see ApiErrors. */
   private void checkSchema(MultiClusterLease written) {
     MultiClusterLeaseSpec spec = written == null ? null : written.getSpec();
     if (spec == null || !identity.equals(spec.getHolderIdentity())) {
       return;
     }
-    if (spec.getHolderInstance() == null || spec.getRenewDeadlineMilliseconds() == null) {
-      schemaProblems.report("crd-outdated", "the API server pruned spec.holderInstance and "
-          + "spec.renewDeadlineMilliseconds from this heartbeat: the MultiClusterLease CRD of this cluster is older "
-          + "than this client, so the election controller can neither cap confirmations by this process's "
-          + "renewDeadline nor tell a restart under the same identity from its predecessor; apply the CRD of this "
-          + "release (kubectl apply -f " + MultiClusterLease.CRD_NAME + "-v1.yml)");
-    } else {
-      schemaProblems.clear();
-    }
-  }
-
-  /**
-   * Whether this process may write spec now, per the local election rule; null if not, "" for a heartbeat of
-   * our own, else a description of what we take.
-   */
-  private String mayWriteSpec(MultiClusterLeaseSpec spec, long now) {
-    String holder = spec == null ? null : spec.getHolderIdentity();
-    if (identity.equals(holder)) {
-      String earlier = spec.getHolderInstance();
-      // A restart under the same identity takes spec at once; the controller sees a new holderInstance and
-      // re-acquires once the earlier instance's last confirmation has run out, so the new term gets a new token.
-      return earlier == null || earlier.equals(instance) ? ""
-          : "it was held by an earlier instance of this identity (" + earlier + "); leadership follows with a new "
-              + "fencing token once that instance's last confirmation has run out";
-    }
-    if (holder == null || holder.isEmpty()) {
-      return "it was free";
-    }
-    long holderLease = spec.getLeaseDurationSeconds() == null ? leaseNanos
-        : TimeUnit.SECONDS.toNanos(spec.getLeaseDurationSeconds());
-    if (Objects.equals(holder, pairHolder) && now - pairSinceNanos >= holderLease) {
-      return holder + "'s heartbeat had not changed for " + Duration.ofNanos(now - pairSinceNanos).toMillis()
-          + " ms on this process's clock";
-    }
-    return null;
+    ApiErrors.outdatedCrd(spec).ifPresentOrElse(m -> schemaProblems.report("crd-outdated", m), schemaProblems::clear);
   }
 
   /** Picks the next T and remembers T → t0. Caller holds the monitor. */
   private Instant heartbeat(long now) {
-    Instant t = nextT();
-    heartbeats.wrote(t, now);
     wrote = true;
     lastWriteNanos = now;
-    return t;
-  }
-
-  /**
-   * Strictly increasing per writer, and newer than any echo seen, so a stale status can never echo a T that this
-   * instance is about to write. Only equality of T matters; its value is never compared with a clock.
-   */
-  private Instant nextT() {
-    Instant t = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    if (lastT != null && !t.isAfter(lastT)) {
-      t = lastT.plus(1, ChronoUnit.MICROS);
-    }
-    lastT = t;
-    return t;
+    return judge.heartbeat(clock.instant(), now);
   }
 
   // --------------------------------------------------------------------------------------- observation
@@ -625,7 +532,6 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private void observe(MultiClusterLease obj) {
     boolean changed;
     synchronized (this) {
-      long now = nanoTime.getAsLong();
       if (obj == null) {
         changed = observed != null;
         observed = null;
@@ -639,29 +545,9 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
         observed = obj;
         observedRv = rv;
       }
-      MultiClusterLeaseSpec spec = obj == null ? null : obj.getSpec();
-      String holder = spec == null ? null : spec.getHolderIdentity();
-      String renew = spec == null || spec.getRenewTime() == null ? null : spec.getRenewTime().getTime();
-      if (!Objects.equals(holder, pairHolder) || !Objects.equals(renew, pairRenewTime)) {
-        pairHolder = holder;
-        pairRenewTime = renew;
-        pairSinceNanos = now;
-      }
-      MultiClusterLeaseStatus st = status();
-      Instant echoed = st == null ? null : instantOrNull(st.getObservedRenewTime());
-      if (echoed != null && (lastT == null || echoed.isAfter(lastT))) {
-        lastT = echoed;
-      }
-      confirmed = false;
-      confirmedToken = null;
-      if (st != null && identity.equals(st.getLeader()) && !closing) {
-        OptionalLong until = heartbeats.leadsUntil(echoed, st.getConfirmationWindowMilliseconds());
-        if (until.isPresent()) {
-          confirmed = true;
-          confirmedUntil = until.getAsLong();
-          confirmedToken = st.getFencingToken();
-          notifyAll(); // a tick waiting in awaitConfirmation answers now
-        }
+      election.observed(obj == null ? null : obj.getSpec(), nanoTime.getAsLong());
+      if (judge.judge(status())) {
+        notifyAll(); // a tick waiting in awaitConfirmation answers now
       }
     }
     if (changed) {
@@ -676,11 +562,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   }
 
   private synchronized boolean isClosing() {
-    return closing;
-  }
-
-  private boolean leaderAt(long now) {
-    return confirmed && !closing && now - confirmedUntil < 0;
+    return judge.isClosed();
   }
 
   /** Logs a leadership change once, and tells listeners. */
@@ -688,40 +570,16 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     String line = null;
     synchronized (this) {
       long now = nanoTime.getAsLong();
-      boolean leader = leaderAt(now);
+      boolean leader = judge.leaderAt(now);
       if (leader != reportedLeader) {
         reportedLeader = leader;
-        line = leader ? "confirmed as global leader, fencing token " + confirmedToken + ", valid for "
-            + Duration.ofNanos(confirmedUntil - now).toMillis() + " ms unless renewed"
-            : "no longer leader: " + whyNotLeader(now);
+        line = judge.describe(leader, status(), observed != null, now);
       }
     }
     if (line != null) {
       LOG.info("{}: {}", subject, line);
       notifyListeners();
     }
-  }
-
-  private String whyNotLeader(long now) {
-    MultiClusterLeaseStatus st = status();
-    if (observed == null) {
-      return "the object is gone or not yet read";
-    }
-    if (st == null || st.getLeader() == null || st.getLeader().isEmpty()) {
-      return "status names no leader";
-    }
-    if (!identity.equals(st.getLeader())) {
-      return "status names " + st.getLeader() + nonEmpty(st.getLeaderCluster()).map(c -> " in " + c).orElse("");
-    }
-    if (closing) {
-      return "the lock is closed";
-    }
-    if (confirmed) {
-      return "no fresh confirmation within the window of the last confirmed heartbeat (renewDeadline "
-          + renewDeadline + ", capped by the controller's status.confirmationWindowMilliseconds "
-          + st.getConfirmationWindowMilliseconds() + ")";
-    }
-    return "status echoes a heartbeat this instance did not write (stale status or released)";
   }
 
   private LeaderElectionRecord recordNow() {
@@ -731,13 +589,13 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     judgementMayHaveChanged();
     ZonedDateTime now = clock.instant().atZone(ZoneOffset.UTC);
     synchronized (this) {
-      leader = leaderAt(nanoTime.getAsLong());
+      leader = judge.leaderAt(nanoTime.getAsLong());
       MultiClusterLeaseStatus st = status();
       String statusLeader = st == null ? null : st.getLeader();
       holder = leader ? identity
           : statusLeader != null && !statusLeader.isEmpty() && !identity.equals(statusLeader) ? statusLeader
           : NO_LEADER;
-      Instant at = st == null ? null : instantOrNull(st.getAcquireTime());
+      Instant at = st == null ? null : LeadershipJudge.instantOrNull(st.getAcquireTime());
       acquired = leader && at != null ? at.atZone(ZoneOffset.UTC) : now;
     }
     // renewTime = now either way: ours is current while confirmed; a foreign or placeholder one must never look
@@ -749,150 +607,34 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
   /** Remembers the client and starts the informer once; false when closed. */
   private boolean startUsing(KubernetesClient c) {
-    SharedIndexInformer<MultiClusterLease> toStart = null;
     synchronized (this) {
       if (closed) {
         return false;
       }
       client = c;
-      if (watch && informer == null) {
-        informer = resource(c).runnableInformer(0);
-        toStart = informer;
+      if (!watch || watchStarted) {
+        return true;
+      }
+      watchStarted = true;
+    }
+    SharedIndexInformer<MultiClusterLease> started = ObjectWatch.start(resource(c), this::observe, watchProblems,
+        t -> errors.explain("list/watch", t, c.getMasterUrl().toString()));
+    boolean stopNow;
+    synchronized (this) {
+      stopNow = closed;
+      if (!stopNow) {
+        informer = started;
       }
     }
-    if (toStart != null) {
-      toStart.addEventHandler(new ResourceEventHandler<MultiClusterLease>() {
-        @Override
-        public void onAdd(MultiClusterLease obj) {
-          watchProblems.clear();
-          observe(obj);
-        }
-
-        @Override
-        public void onUpdate(MultiClusterLease oldObj, MultiClusterLease newObj) {
-          watchProblems.clear();
-          observe(newObj);
-        }
-
-        @Override
-        public void onDelete(MultiClusterLease obj, boolean deletedFinalStateUnknown) {
-          observe(null);
-        }
-      });
-      toStart.exceptionHandler((started, t) -> {
-        watchProblems.report(t.getClass().getName() + ":" + (t instanceof KubernetesClientException
-                ? ((KubernetesClientException) t).getCode() : 0),
-            "cannot watch the object (" + explain("list/watch", t, c) + "); confirmations are only seen once per "
-                + "tick until this is fixed; retrying");
-        return true;
-      });
-      toStart.start();
+    if (stopNow) {
+      started.stop(); // closed while it started
     }
     return true;
   }
 
-  /** Runs {@code work} on the io thread, waiting at most {@code wait}; null if it failed or did not finish. */
-  private <T> T runOnIo(Callable<T> work, Duration wait, String what) {
-    Future<T> f;
-    synchronized (ioGate) {
-      if (inFlight != null && !inFlight.isDone() && "heartbeat".equals(what)) {
-        // the previous tick's request still hangs (API server slow or unreachable): do not pile up writes
-        long pending = nanoTime.getAsLong() - inFlightSinceNanos;
-        if (pending >= deadlineNanos) {
-          problems.report("hanging", "the API server has not answered a request for "
-              + Duration.ofNanos(pending).toMillis() + " ms (more than renewDeadline " + renewDeadline
-              + "); answering from the last observed state, so this candidate is not leader. Check the connection "
-              + "to the API server and the client's request timeout.");
-        }
-        return null;
-      }
-      try {
-        f = io.submit(work);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        return null;
-      }
-      inFlight = f;
-      inFlightSinceNanos = nanoTime.getAsLong();
-    }
-    try {
-      return f.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      // not a problem yet (a busy API server); it becomes one when a request hangs past renewDeadline or fails
-      LOG.debug("{}: no answer to a {} within {}; answering from the last observed state", subject, what, wait);
-      return null;
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof LockException) {
-        throw (LockException) cause;
-      }
-      problems.report("unexpected:" + cause, "unexpected failure during " + what + ": " + cause);
-      LOG.debug("{}: unexpected failure", subject, cause);
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    }
-  }
-
   private void reportFailure(String verb, KubernetesClientException e) {
-    problems.report(verb + ":" + e.getCode() + ":" + rootClass(e), explain(verb, e, client));
-  }
-
-  private String explain(String verb, Throwable t, KubernetesClient c) {
-    String what = MultiClusterLease.CRD_NAME + " " + namespace + "/" + name;
-    String server = c == null ? "the API server" : "the API server at " + c.getMasterUrl();
-    if (!(t instanceof KubernetesClientException)) {
-      return verb + " " + what + " failed: " + t;
-    }
-    KubernetesClientException e = (KubernetesClientException) t;
-    String said = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage()
-        : e.getMessage();
-    if (e.getCode() <= 0 || "io".equals(rootClass(e))) {
-      return "cannot reach " + server + " (" + verb + " " + what + ": " + rootMessage(e) + "); check the "
-          + "network and kubeconfig. Until it answers, this candidate answers from the last observed state and "
-          + "stops leading by renewDeadline " + renewDeadline;
-    }
-    switch (e.getCode()) {
-      case HttpURLConnection.HTTP_FORBIDDEN:
-        return "Forbidden: may not " + verb + " " + MultiClusterLease.PLURAL + "." + MultiClusterLease.GROUP
-            + " in namespace " + namespace + "; " + RBAC_HINT + ". Server said: " + said;
-      case HttpURLConnection.HTTP_UNAUTHORIZED:
-        return "Unauthorized: " + server + " rejected the credentials; check the kubeconfig or ServiceAccount token";
-      case HttpURLConnection.HTTP_NOT_FOUND:
-        if (namespaceMissing(e)) {
-          // a real API server refuses objects in a namespace that does not exist, with the namespace's 404
-          return "namespace " + namespace + " does not exist in " + server + " (" + verb + " " + what
-              + " answered 404): create it (kubectl create namespace " + namespace + ") or give the lock the "
-              + "namespace the candidates run in. Server said: " + said;
-        }
-        return server + " has no " + MultiClusterLease.PLURAL + "." + MultiClusterLease.GROUP + " in namespace "
-            + namespace + " (" + verb + " answered 404): install the CRD (kubectl apply -f "
-            + MultiClusterLease.CRD_NAME + "-v1.yml) and check that the namespace exists. Server said: " + said;
-      default:
-        return verb + " " + what + " failed with HTTP " + e.getCode() + ": " + said;
-    }
-  }
-
-  /** Whether a 404 is the API server's "namespaces X not found" for this lock's namespace (not a missing CRD). */
-  private boolean namespaceMissing(KubernetesClientException e) {
-    var details = e.getStatus() == null ? null : e.getStatus().getDetails();
-    return details != null && "namespaces".equals(details.getKind()) && namespace.equals(details.getName());
-  }
-
-  private static String rootClass(Throwable t) {
-    Throwable r = t;
-    while (r.getCause() != null && r.getCause() != r) {
-      r = r.getCause();
-    }
-    return r instanceof IOException ? "io" : r.getClass().getSimpleName();
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable r = t;
-    while (r.getCause() != null && r.getCause() != r) {
-      r = r.getCause();
-    }
-    return r.getClass().getSimpleName() + (r.getMessage() == null ? "" : ": " + r.getMessage());
+    KubernetesClient c = client;
+    problems.report(ApiErrors.key(verb, e), errors.explain(verb, e, c == null ? null : c.getMasterUrl().toString()));
   }
 
   private void notifyListeners() {
@@ -932,12 +674,12 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   }
 
   private LockException notConfirmed() {
-    return new LockException(subject + ": not leader: " + whyNotLeaderNow()
+    String why;
+    synchronized (this) {
+      why = judge.whyNot(status(), observed != null);
+    }
+    return new LockException(subject + ": not leader: " + why
         + ". The election controller of this cluster confirms a leader by echoing its heartbeat into status");
-  }
-
-  private synchronized String whyNotLeaderNow() {
-    return whyNotLeader(nanoTime.getAsLong());
   }
 
   private static long parseRv(MultiClusterLease obj) {
@@ -950,18 +692,6 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     } catch (NumberFormatException e) {
       return -1;
     }
-  }
-
-  private static Instant instantOrNull(MicroTime t) {
-    try {
-      return MicroTimes.toInstant(t);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-  }
-
-  private static Optional<String> nonEmpty(String s) {
-    return s == null || s.isEmpty() ? Optional.empty() : Optional.of(s);
   }
 
   @Override
