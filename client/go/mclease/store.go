@@ -1,0 +1,135 @@
+package mclease
+
+import (
+	"context"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/cache"
+)
+
+// store is the lock's whole view of the API server: read, create and update one object (optimistic concurrency on
+// resourceVersion, a conflict is apierrors' 409) and watch it. The unit tests replace it with a fake that plays the
+// API server and, through status, the election controller.
+type store interface {
+	// get returns (nil, nil) when the object does not exist.
+	get(ctx context.Context) (*leaseObject, error)
+	create(ctx context.Context, obj *unstructured.Unstructured) (*leaseObject, error)
+	update(ctx context.Context, obj *unstructured.Unstructured) (*leaseObject, error)
+	// watch calls onChange with every new state (nil: deleted) until ctx is done, reconnecting on its own.
+	watch(ctx context.Context, onChange func(*leaseObject))
+	// server names the API server in messages.
+	server() string
+}
+
+type dynamicStore struct {
+	client    dynamic.NamespaceableResourceInterface
+	namespace string
+	name      string
+	host      string
+}
+
+func newDynamicStore(c dynamic.Interface, namespace, name, host string) *dynamicStore {
+	return &dynamicStore{client: c.Resource(GroupVersionResource), namespace: namespace, name: name, host: host}
+}
+
+func (s *dynamicStore) get(ctx context.Context) (*leaseObject, error) {
+	u, err := s.client.Namespace(s.namespace).Get(ctx, s.name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) && !namespaceMissing(err, s.namespace) && !crdMissing(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fromUnstructured(u)
+}
+
+func (s *dynamicStore) create(ctx context.Context, obj *unstructured.Unstructured) (*leaseObject, error) {
+	u, err := s.client.Namespace(s.namespace).Create(ctx, obj, metav1.CreateOptions{FieldManager: "mclease-candidate"})
+	if err != nil {
+		return nil, err
+	}
+	return fromUnstructured(u)
+}
+
+func (s *dynamicStore) update(ctx context.Context, obj *unstructured.Unstructured) (*leaseObject, error) {
+	u, err := s.client.Namespace(s.namespace).Update(ctx, obj, metav1.UpdateOptions{FieldManager: "mclease-candidate"})
+	if err != nil {
+		return nil, err
+	}
+	return fromUnstructured(u)
+}
+
+func (s *dynamicStore) server() string {
+	if s.host == "" {
+		return "the API server"
+	}
+	return "the API server at " + s.host
+}
+
+// watch runs an informer on the one object: it lists, watches, and re-lists after a lost watch with backoff, so a
+// confirmation arrives as soon as the controller writes it instead of at the next tick.
+func (s *dynamicStore) watch(ctx context.Context, onChange func(*leaseObject)) {
+	byName := fields.OneTermEqualSelector("metadata.name", s.name).String()
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = byName
+			return s.client.Namespace(s.namespace).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = byName
+			return s.client.Namespace(s.namespace).Watch(ctx, o)
+		},
+	}
+	deliver := func(obj any) {
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			if o, err := fromUnstructured(u); err == nil {
+				onChange(o)
+			}
+		}
+	}
+	_, informer := cache.NewInformerWithOptions(cache.InformerOptions{
+		ListerWatcher: lw,
+		ObjectType:    &unstructured.Unstructured{},
+		Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    deliver,
+			UpdateFunc: func(_, obj any) { deliver(obj) },
+			DeleteFunc: func(any) { onChange(nil) },
+		},
+	})
+	informer.RunWithContext(ctx)
+}
+
+// namespaceMissing tells a real API server's 404 for the namespace from a missing object.
+func namespaceMissing(err error, namespace string) bool {
+	var st apierrors.APIStatus
+	if !apierrors.IsNotFound(err) || !asStatus(err, &st) {
+		return false
+	}
+	d := st.Status().Details
+	return d != nil && d.Kind == "namespaces" && d.Name == namespace
+}
+
+// crdMissing: without the CRD the server answers 404 with no details of the object, "the server could not find
+// the requested resource".
+func crdMissing(err error) bool {
+	var st apierrors.APIStatus
+	if !apierrors.IsNotFound(err) || !asStatus(err, &st) {
+		return false
+	}
+	d := st.Status().Details
+	return d == nil || d.Name == ""
+}
+
+func asStatus(err error, st *apierrors.APIStatus) bool {
+	s, ok := err.(apierrors.APIStatus)
+	if ok {
+		*st = s
+	}
+	return ok
+}
