@@ -36,7 +36,7 @@ type Config struct {
 	// RenewDeadline is D: how long one confirmed heartbeat lets this process lead, counted from its own write
 	// request, capped by the controller's status.confirmationWindowMilliseconds. Default 10 s.
 	RenewDeadline time.Duration
-	// RetryPeriod is R, the heartbeat interval and the longest one request of a tick may take. Default 2 s.
+	// RetryPeriod is R, the heartbeat interval. Default 2 s. A request of a tick may take max(R, D/2).
 	RetryPeriod time.Duration
 	// ConfirmationWait is how long Get waits for the echo of the heartbeat it just wrote while this process holds
 	// its cluster's spec and is not confirmed yet, so that a confirmed candidate leads at once instead of one
@@ -112,3 +112,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	return c, nil
 }
+
+// requestTimeout bounds each request of a tick: client-go's advice for leader election clients (half the renew
+// deadline), never below R. Leadership does not wait for it: the judgement reads memory and the monotonic clock.
+func (c Config) requestTimeout() time.Duration { return max(c.RetryPeriod, c.RenewDeadline/2) }

@@ -2,6 +2,7 @@ package mclease
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -174,6 +175,9 @@ func (l *Lock) startWatch() {
 }
 
 func (l *Lock) report(verb string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the caller gave up (shutdown), the API server did nothing wrong
+	}
 	key, text := explain(verb, l.cfg.Namespace, l.cfg.Name, l.store.server(), l.cfg.RenewDeadline.String(), err)
 	l.problems.report(key, text)
 }

@@ -79,14 +79,14 @@ func New(client dynamic.Interface, host string, cfg Config) (*Lock, error) {
 }
 
 // NewForConfig returns a Lock on a dynamic client made from restConfig, with client-go's advice for leader
-// election clients: a request timeout below the renew deadline, here RetryPeriod.
+// election clients: a request timeout below the renew deadline (see requestTimeout).
 func NewForConfig(restConfig *rest.Config, cfg Config) (*Lock, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	c := rest.CopyConfig(restConfig)
-	c.Timeout = cfg.RetryPeriod
+	c.Timeout = cfg.requestTimeout()
 	c = rest.AddUserAgent(c, "mclease-candidate")
 	dc, err := dynamic.NewForConfig(c)
 	if err != nil {
@@ -207,7 +207,7 @@ func (l *Lock) tick(ctx context.Context) bool {
 		return false
 	}
 	l.startWatch()
-	ctx, cancel := context.WithTimeout(ctx, l.cfg.RetryPeriod)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.requestTimeout())
 	defer cancel()
 	l.heartbeat(ctx)
 	l.mu.Lock()
@@ -218,6 +218,9 @@ func (l *Lock) tick(ctx context.Context) bool {
 }
 
 func (l *Lock) heartbeat(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
 	cur, err := l.store.get(ctx)
 	if err != nil {
 		l.report("get", err)

@@ -31,7 +31,7 @@ type leaseObject struct {
 }
 
 type leaseSpec struct {
-	HolderIdentity            string `json:"holderIdentity,omitempty"`
+	HolderIdentity            string `json:"holderIdentity"` // "" is a release: always written
 	LeaseDurationSeconds      *int64 `json:"leaseDurationSeconds,omitempty"`
 	RenewTime                 string `json:"renewTime,omitempty"`
 	RenewDeadlineMilliseconds *int64 `json:"renewDeadlineMilliseconds,omitempty"`
