@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -25,31 +26,41 @@ var (
 	kube      kubernetes.Interface
 	skipWhy   string
 	crdFile   = filepath.Join("..", "..", "..", "crd", "multiclusterleases.mclease.dev-v1.yml")
-	startedIn string
 )
 
-// assets finds kube-apiserver and etcd: KUBEBUILDER_ASSETS, the directory of MCL_KUBE_APISERVER, or the cache that
-// ./mcl test fills (testbed/kube-binaries).
-func assets() (string, string) {
+// assets finds kube-apiserver and etcd as ./mcl does (testbed/kube-binaries/ensure.sh): KUBEBUILDER_ASSETS, then
+// MCL_KUBE_APISERVER and MCL_ETCD (or MCL_ETCD_BINARY), then the per-machine cache that ./mcl test fills.
+func assets() (apiServer, etcd, why string) {
+	home, _ := os.UserHomeDir()
+	cache := filepath.Join(home, ".cache", "mclease", "kube-binaries", "current")
 	var tried []string
-	candidates := []string{os.Getenv("KUBEBUILDER_ASSETS")}
-	if p := os.Getenv("MCL_KUBE_APISERVER"); p != "" {
-		candidates = append(candidates, filepath.Dir(p))
+	pick := func(env ...string) string {
+		for _, e := range env {
+			if p := os.Getenv(e); p != "" {
+				tried = append(tried, e+"="+p)
+				if isExec(p) {
+					return p
+				}
+			}
+		}
+		return ""
 	}
-	if home, err := os.UserHomeDir(); err == nil {
-		candidates = append(candidates, filepath.Join(home, ".cache", "mclease", "kube-binaries", "current"))
-	}
-	for _, dir := range candidates {
+	inDir := func(dir, bin string) string {
 		if dir == "" {
-			continue
+			return ""
 		}
-		tried = append(tried, dir)
-		if isExec(filepath.Join(dir, "kube-apiserver")) && isExec(filepath.Join(dir, "etcd")) {
-			return dir, ""
+		tried = append(tried, filepath.Join(dir, bin))
+		if p := filepath.Join(dir, bin); isExec(p) {
+			return p
 		}
+		return ""
 	}
-	return "", fmt.Sprintf("no kube-apiserver and etcd binaries in %v (KUBEBUILDER_ASSETS, MCL_KUBE_APISERVER, "+
-		"~/.cache/mclease/kube-binaries/current); ./mcl test builds them", tried)
+	apiServer = cmp.Or(inDir(os.Getenv("KUBEBUILDER_ASSETS"), "kube-apiserver"), pick("MCL_KUBE_APISERVER"), inDir(cache, "kube-apiserver"))
+	etcd = cmp.Or(inDir(os.Getenv("KUBEBUILDER_ASSETS"), "etcd"), pick("MCL_ETCD", "MCL_ETCD_BINARY"), inDir(cache, "etcd"))
+	if apiServer == "" || etcd == "" {
+		return "", "", fmt.Sprintf("no kube-apiserver and etcd binaries (tried %v); ./mcl test builds them", tried)
+	}
+	return apiServer, etcd, ""
 }
 
 func isExec(p string) bool {
@@ -58,21 +69,21 @@ func isExec(p string) bool {
 }
 
 func TestMain(m *testing.M) {
-	dir, why := assets()
-	if dir == "" {
+	apiServer, etcd, why := assets()
+	if why != "" {
 		skipWhy = why
 		os.Exit(m.Run())
 	}
 	env := &envtest.Environment{
-		BinaryAssetsDirectory: dir,
-		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: []string{crdFile}, ErrorIfPathMissing: true},
+		CRDInstallOptions: envtest.CRDInstallOptions{Paths: []string{crdFile}, ErrorIfPathMissing: true},
 	}
+	env.ControlPlane.GetAPIServer().Path = apiServer
+	env.ControlPlane.Etcd = &envtest.Etcd{Path: etcd}
 	var err error
 	if cfg, err = env.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "envtest with the binaries in %s did not start: %v\n", dir, err)
+		fmt.Fprintf(os.Stderr, "envtest with %s and %s did not start: %v\n", apiServer, etcd, err)
 		os.Exit(1)
 	}
-	startedIn = dir
 	dyn = dynamic.NewForConfigOrDie(cfg)
 	kube = kubernetes.NewForConfigOrDie(cfg)
 	code := m.Run()
