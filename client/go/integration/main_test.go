@@ -21,11 +21,11 @@ import (
 
 // One API server for the whole package (a few seconds to start); every test works in a namespace of its own.
 var (
-	cfg       *rest.Config
-	dyn       dynamic.Interface
-	kube      kubernetes.Interface
-	skipWhy   string
-	crdFile   = filepath.Join("..", "..", "..", "crd", "multiclusterleases.mclease.dev-v1.yml")
+	cfg     *rest.Config
+	dyn     dynamic.Interface
+	kube    kubernetes.Interface
+	skipWhy string
+	crdFile = filepath.Join("..", "..", "..", "crd", "multiclusterleases.mclease.dev-v1.yml")
 )
 
 // assets finds kube-apiserver and etcd as ./mcl does (testbed/kube-binaries/ensure.sh): KUBEBUILDER_ASSETS, then

@@ -71,31 +71,45 @@ func main() {
 	say("RELEASED")
 }
 
-// reporter prints leadership changes; the lock's snapshot, not the callback, says whether and how long it leads.
+// reporter prints leadership changes. A START needs both: client-go said OnStartedLeading, and the lock's own
+// snapshot says leader (the snapshot decides, and it is printed as soon as both hold, so a leadership is never left
+// out of the history); a STOP follows OnStoppedLeading.
 type reporter struct {
 	lock      *mclease.Lock
 	mu        sync.Mutex
-	leading   bool
+	elected   bool // between OnStartedLeading and OnStoppedLeading
+	leading   bool // START printed, STOP not yet
 	lastUntil time.Duration
 }
 
 func (r *reporter) started() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	l := r.lock.Leadership()
-	if !l.Leader || r.leading {
-		return // the confirmation ran out before the callback: nothing to report as a start
-	}
-	r.leading, r.lastUntil = true, l.ValidUntil
-	say("START token=%d validForNanos=%d", l.FencingToken, l.ValidFor.Nanoseconds())
+	r.elected = true
+	r.report()
 }
 
 func (r *reporter) stopped() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.elected = false
 	if r.leading {
 		r.leading = false
 		say("STOP")
+	}
+}
+
+// report: caller holds mu.
+func (r *reporter) report() {
+	l := r.lock.Leadership()
+	switch {
+	case !r.elected || !l.Leader:
+	case !r.leading:
+		r.leading, r.lastUntil = true, l.ValidUntil
+		say("START token=%d validForNanos=%d", l.FencingToken, l.ValidFor.Nanoseconds())
+	case l.ValidUntil != r.lastUntil:
+		r.lastUntil = l.ValidUntil
+		say("CONFIRMED token=%d validForNanos=%d", l.FencingToken, l.ValidFor.Nanoseconds())
 	}
 }
 
@@ -109,10 +123,7 @@ func (r *reporter) watchDeadline(ctx context.Context) {
 		case <-t.C:
 		}
 		r.mu.Lock()
-		if l := r.lock.Leadership(); r.leading && l.Leader && l.ValidUntil != r.lastUntil {
-			r.lastUntil = l.ValidUntil
-			say("CONFIRMED token=%d validForNanos=%d", l.FencingToken, l.ValidFor.Nanoseconds())
-		}
+		r.report()
 		r.mu.Unlock()
 	}
 }
