@@ -58,6 +58,11 @@ public final class FaultInjector implements AutoCloseable {
     return active.size();
   }
 
+  /** The descriptions of the faults injected now, newest first. */
+  public synchronized java.util.List<String> activeDescriptions() {
+    return active.stream().map(a -> a.fault.description()).toList();
+  }
+
   @Override
   public void close() {
     healAll();
