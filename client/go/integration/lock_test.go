@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -72,6 +74,9 @@ func until(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 func spec(t *testing.T, ns string) map[string]any {
 	t.Helper()
 	u, err := dyn.Resource(mclease.GroupVersionResource).Namespace(ns).Get(context.Background(), "demo", metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil // not created yet
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
