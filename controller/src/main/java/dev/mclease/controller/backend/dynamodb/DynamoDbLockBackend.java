@@ -48,9 +48,11 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  *       conditioned on that very version (a bump that raced in makes it fail). No clock is compared across
  *       machines.</li>
  *   <li><b>Lock</b> = item {@code lock#<ns>/<name>} {@code {session, value, token}}; released = {@code session ""}
- *       (the item stays, so its token stays). Acquire = {@code PutItem} conditioned on exactly the state read
- *       (absent, or the same session and token, and a smaller token), after the holder's session was found dead or
- *       the key free. Tokens come from the atomic counter item {@code counter#tokens} ({@code UpdateItem ADD}).</li>
+ *       (the item stays, so its token and last value stay). Acquire = {@code PutItem} conditioned on exactly the
+ *       state read (absent, or the same session and token, and a smaller token), after the holder's session was found
+ *       dead or the key free. Tokens come from the atomic counter item {@code counter#tokens} ({@code UpdateItem
+ *       ADD}). A put that fails because another session acquired in between answers {@code HeldBy} that
+ *       acquisition, as etcd's transaction would.</li>
  *   <li><b>Watch</b> = a poll of every watched key every K. All reads are strongly consistent.</li>
  * </ul>
  */
@@ -167,10 +169,31 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
         granted.put(key, token);
         return new AcquireResult.Granted(token);
       } catch (ConditionalCheckFailedException e) {
-        // changed since we read it: read again
+        Optional<AcquireResult> lost = lostTo(key, oldToken, session);
+        if (lost.isPresent()) {
+          return lost.get();
+        }
+        // the holder released (same token) since we read it: read again
       }
     }
     throw new BackendException("DynamoDB item lock#" + key + " kept changing; will retry");
+  }
+
+  /**
+   * After a failed conditional put: if another session acquired the key after our read (a larger token), that
+   * acquisition is the answer, even when it has been released again since — it held the key during this call, as
+   * etcd's {@code Else(get)} would have said. Contention is not an error. Empty when no acquisition came between
+   * (the holder only released: read again) or when the winner cannot be named (a release by a version of this
+   * backend that cleared the value).
+   */
+  private Optional<AcquireResult> lostTo(String key, long readToken, String session) throws BackendException {
+    Map<String, AttributeValue> item = get("lock#" + key);
+    if (item == null || n(item, "token") <= readToken || s(item, "session").equals(session)
+        || s(item, "value").isEmpty()) {
+      return Optional.empty();
+    }
+    Held winner = parse(key, item);
+    return Optional.of(new AcquireResult.HeldBy(winner.value(), winner.token()));
   }
 
   @Override
@@ -182,9 +205,9 @@ public final class DynamoDbLockBackend implements GlobalLockBackend {
     }
     try {
       call("release " + key, () -> db.updateItem(r -> r.tableName(table).key(Map.of(PK, str("lock#" + key)))
-          .updateExpression("SET #s = :empty, #v = :empty")
+          .updateExpression("SET #s = :empty") // the value stays: a racing acquirer names who it lost to
           .conditionExpression("#s = :me AND #t = :t")
-          .expressionAttributeNames(Map.of("#s", "session", "#v", "value", "#t", "token"))
+          .expressionAttributeNames(Map.of("#s", "session", "#t", "token"))
           .expressionAttributeValues(Map.of(":empty", str(""), ":me", str(session), ":t", num(token)))));
     } catch (ConditionalCheckFailedException e) {
       // not ours any more
