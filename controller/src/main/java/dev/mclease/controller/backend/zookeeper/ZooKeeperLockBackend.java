@@ -316,6 +316,13 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
       if (zk.getSessionId() != session) {
         return;
       }
+      if (heldSession == session && heldUntil != Long.MIN_VALUE && nanoTime.getAsLong() - heldUntil >= 0) {
+        // Answered only after heldUntil had passed here (a paused process, a stalled link): the workers may already
+        // treat its keys as lost, so a lapse is final (see HeldUntil) even when the timer has not noticed it yet.
+        // Extending heldUntil would revive keys whose candidates stopped leading; they are dropped instead.
+        lapseLocked("the answer came only after heldUntil had passed");
+        changed = true;
+      }
       if (heldSession != session) {
         if (grantedSession != session) {
           granted.clear(); // the previous session's ephemeral nodes are gone
@@ -400,22 +407,27 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
     boolean changed = false;
     synchronized (sessionLock) {
       if (heldUntil != Long.MIN_VALUE && nanoTime.getAsLong() - heldUntil >= 0) {
-        LOG.warn("ZooKeeper session 0x{} lapsed here: no answered request before its timeout ran out ({})",
-            Long.toHexString(heldSession), why);
-        if (!granted.isEmpty()) {
-          stale.putAll(granted);
-          staleSession = grantedSession;
-          granted.clear();
-        }
-        heldUntil = Long.MIN_VALUE;
-        heldSession = 0;
-        health = BackendHealth.unreachable("session lapsed: " + why);
+        lapseLocked(why);
         changed = true;
       }
     }
     if (changed) {
       listeners.fireSessionChange();
     }
+  }
+
+  /** heldUntil has passed: every granted key becomes stale (deleted once the session answers). Holds sessionLock. */
+  private void lapseLocked(String why) {
+    LOG.warn("ZooKeeper session 0x{} lapsed here: no answered request before its timeout ran out ({})",
+        Long.toHexString(heldSession), why);
+    if (!granted.isEmpty()) {
+      stale.putAll(granted);
+      staleSession = grantedSession;
+      granted.clear();
+    }
+    heldUntil = Long.MIN_VALUE;
+    heldSession = 0;
+    health = BackendHealth.unreachable("session lapsed: " + why);
   }
 
   private void onConnectionState(ConnectionState state) {
