@@ -21,6 +21,7 @@ type fakeServer struct {
 	rv          int64
 	conflicts   int   // the next n updates answer 409
 	getErr      error // every get answers this
+	hideOnce    bool  // the next get answers "not found" although the object exists (another creator was faster)
 	writes      []leaseSpec
 	watchers    []func(*leaseObject)
 	beforeWrite func(leaseSpec) // runs as the API server receives a write
@@ -38,7 +39,8 @@ func (f *fakeServer) get(context.Context) (*leaseObject, error) {
 	if f.getErr != nil {
 		return nil, f.getErr
 	}
-	if f.obj == nil {
+	if f.obj == nil || f.hideOnce {
+		f.hideOnce = false
 		return nil, nil
 	}
 	return fromUnstructured(f.obj)

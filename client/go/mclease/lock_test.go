@@ -56,49 +56,40 @@ func TestLocalElectionHolderThatKeepsBeatingKeepsSpec(t *testing.T) {
 // A 409 is another candidate's win, not an error: no leadership, no problem, the next tick decides.
 func TestConflictsAreRacesNotErrors(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		setup func(*fakeServer)
+		name      string
+		setup     func(*fakeServer)
+		wantAfter string // spec holder after the next tick
 	}{
 		{"update loses the resourceVersion race", func(s *fakeServer) {
 			s.setSpec(leaseSpec{})
 			s.conflicts = 1
-		}},
-		{"create loses to another creator", func(s *fakeServer) {
-			s.beforeWrite = func(leaseSpec) {} // the object exists by the time ours arrives: see below
-		}},
+		}, "a"},
+		{"create loses to another creator (409 AlreadyExists)", func(s *fakeServer) {
+			s.setSpec(leaseSpec{HolderIdentity: "b", RenewTime: formatMicro(epoch)})
+			s.hideOnce = true
+		}, "b"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newFake()
 			tc.setup(srv)
 			r := newRig(t, srv, "a", 0, nil)
-			if strings.HasPrefix(tc.name, "create") {
-				srv.setSpec(leaseSpec{HolderIdentity: "b", RenewTime: formatMicro(epoch)})
-				srv.mu.Lock()
-				// the lock reads "missing", then creates: another candidate's object is there first
-				srv.getErr = nil
-				srv.mu.Unlock()
-				r.lock.observe(nil)
-			}
 			before := srv.writeCount()
 			r.tick(0)
+			if got := srv.writeCount(); got != before {
+				t.Fatalf("%d writes landed, want none", got-before)
+			}
 			if r.lock.Problem() != "" {
 				t.Fatalf("a race reported as a problem: %s", r.lock.Problem())
 			}
 			if r.lock.Leadership().Leader {
 				t.Fatal("leader after losing a race")
 			}
-			err := r.lock.Update(context.Background(), resourcelock.LeaderElectionRecord{HolderIdentity: "a"})
-			if err == nil {
+			if err := r.lock.Update(context.Background(), resourcelock.LeaderElectionRecord{HolderIdentity: "a"}); err == nil {
 				t.Fatal("Update succeeded without a confirmation")
 			}
-			if strings.HasPrefix(tc.name, "update") {
-				if got := srv.writeCount(); got != before {
-					t.Fatalf("%d writes landed, want none", got-before)
-				}
-				r.tick(2 * sec) // the next tick takes the free spec
-				if srv.spec().HolderIdentity != "a" {
-					t.Fatalf("next tick did not take the free spec: %+v", srv.spec())
-				}
+			r.tick(2 * sec) // the next tick decides: a free spec is taken, a live holder is left alone
+			if h := srv.spec().HolderIdentity; h != tc.wantAfter {
+				t.Fatalf("after the next tick spec is held by %q, want %q", h, tc.wantAfter)
 			}
 		})
 	}
