@@ -78,15 +78,16 @@ func New(client dynamic.Interface, host string, cfg Config) (*Lock, error) {
 	return newLock(newDynamicStore(client, cfg.Namespace, cfg.Name, host), cfg), nil
 }
 
-// NewForConfig returns a Lock on a dynamic client made from restConfig, with client-go's advice for leader
-// election clients: a request timeout below the renew deadline (see requestTimeout).
+// NewForConfig returns a Lock on a dynamic client made from restConfig. Each request of a tick is bounded by its
+// context (max(R, D/2), client-go's advice for leader election clients); restConfig.Timeout is cleared in the copy,
+// since an http.Client timeout would also cut the lock's watch every few seconds.
 func NewForConfig(restConfig *rest.Config, cfg Config) (*Lock, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	c := rest.CopyConfig(restConfig)
-	c.Timeout = cfg.requestTimeout()
+	c.Timeout = 0
 	c = rest.AddUserAgent(c, "mclease-candidate")
 	dc, err := dynamic.NewForConfig(c)
 	if err != nil {
