@@ -4,9 +4,8 @@ import java.time.Duration;
 import java.util.OptionalLong;
 
 /**
- * The controller's half of the confirmation rule (docs/protocol.md, "Controller side" 3 and 4), with no I/O and no
- * state: whether a heartbeat may be echoed now, for how long that echo lets its candidate lead, and when the last
- * echo can no longer be in force.
+ * The controller's half of the confirmation rule (docs/protocol.md, "Controller side" 3), with no I/O and no
+ * state: whether a heartbeat may be echoed now, and for how long that echo lets its candidate lead.
  *
  * <p><b>Grant.</b> At echo instant {@code e}, with the backend session certainly held until {@code heldUntil}, the
  * window granted is {@code W = min(Dc, heldUntil − e − M)}, where {@code Dc} is the renewDeadline the candidate
@@ -17,9 +16,7 @@ import java.util.OptionalLong;
  * {@code heldUntil}, whatever it was configured with: a candidate's renewDeadline larger than the controller's can
  * shorten its own leadership, never extend it past the lock.
  *
- * <p><b>Release.</b> A release that the candidate did not ask for (it stopped heartbeating, changed, restarted,
- * was deleted, the controller stops) waits until {@code seen(T) + W + M} of the last echo, when no confirmation
- * can be in force any more ({@code t0(T) ≤ seen(T)}); {@code M} absorbs clock-rate drift over the window.
+ * <p>The other half, when the last echo can no longer be in force, is {@link ReleaseRule}.
  */
 final class EchoRule {
 
@@ -69,11 +66,6 @@ final class EchoRule {
   /** The monotonic instant from which {@link #grant} refuses, for a session held until {@code heldUntilNanos}. */
   long grantEndsAt(long heldUntilNanos, Long publishedMillis) {
     return heldUntilNanos - marginNanos - Math.min(candidateDeadlineNanos(publishedMillis), controllerDeadlineNanos);
-  }
-
-  /** When the echo of a heartbeat first seen at {@code seenNanos}, granted {@code windowNanos}, is surely over. */
-  long releaseSafeAt(long seenNanos, long windowNanos) {
-    return seenNanos + windowNanos + marginNanos;
   }
 
   /**

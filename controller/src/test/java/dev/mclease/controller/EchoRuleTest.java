@@ -57,10 +57,4 @@ class EchoRuleTest {
     assertThat(rule.steadyCover()).isEqualTo(Duration.ofMillis(2200));
     assertThat(rule.covers(published)).isEqualTo(covered);
   }
-
-  @ParameterizedTest(name = "seen at {0}, window {1} -> release at {2}")
-  @CsvSource({"0, 1500, 2000", "100, 2500, 3100", "0, 600, 1100"})
-  void releaseWaitsForTheGrantedWindowPlusM(long seen, long window, long safeAt) {
-    assertThat(rule.releaseSafeAt(seen * MS, window * MS)).isEqualTo(safeAt * MS);
-  }
 }

@@ -162,6 +162,7 @@ class LeaseWorkerTest {
     backend.reachable = false;
     worker.reconcile();
     assertThat(worker.holding()).isFalse();
+    assertThat(worker.state()).as("lost, contending again").isEqualTo(LeaseState.CONTENDING);
     assertThat(st().getLeader()).isEmpty();
     assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/BackendUnreachable");
     assertThat(out.events).anyMatch(e -> e.startsWith("Warning GlobalLockLost"));
@@ -213,7 +214,7 @@ class LeaseWorkerTest {
     renewed();
     spec("pod-b", 2, "2026-03-01T10:00:05.000000Z");
     long next = worker.reconcile();
-    assertThat(worker.holding()).isTrue();
+    assertThat(worker.state()).isEqualTo(LeaseState.RELEASING);
     assertThat(worker.heldToken()).contains(first);
     assertThat(st().getObservedRenewTime().getTime()).as("pod-b is not echoed under pod-a's acquisition")
         .isEqualTo("2026-03-01T10:00:01.000000Z");
@@ -224,6 +225,7 @@ class LeaseWorkerTest {
     renewed();
     spec("pod-b", 2, "2026-03-01T10:00:07.000000Z");
     worker.reconcile();
+    assertThat(worker.state()).isEqualTo(LeaseState.HOLDING);
     assertThat(st().getLeader()).isEqualTo("pod-b");
     assertThat(st().getFencingToken()).isGreaterThan(first);
     assertThat(st().getObservedRenewTime().getTime()).isEqualTo("2026-03-01T10:00:07.000000Z");
@@ -239,6 +241,7 @@ class LeaseWorkerTest {
     assertThat(st().getFencingToken()).isEqualTo(token);
     assertThat(st().getObservedRenewTime()).isNull();
     assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/GlobalLockHeldElsewhere");
+    assertThat(worker.state()).isEqualTo(LeaseState.FOLLOWING);
     assertThat(next).as("periodic retry every R").isLessThanOrEqualTo(now.get() + cfg.retryPeriod().toNanos());
 
     backend.keys.remove(KEY);
@@ -319,12 +322,13 @@ class LeaseWorkerTest {
     worker.stop();
     advance(100);
     worker.reconcile();
-    assertThat(worker.holding()).isTrue();
+    assertThat(worker.state()).isEqualTo(LeaseState.RELEASING);
     assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/Released");
     now.set(echoSeen + cfg.candidateRenewDeadline().plus(cfg.safetyMargin()).toNanos());
     renewed();
     worker.reconcile();
     assertThat(worker.holding()).isFalse();
+    assertThat(worker.state()).isEqualTo(LeaseState.IDLE);
     assertThat(worker.finished()).isTrue();
   }
 
@@ -353,11 +357,11 @@ class LeaseWorkerTest {
 
   @Test
   void validateAcceptsAWellFormedSpec() {
-    assertThat(LeaseWorker.validate(new MultiClusterLeaseSpec("a", 15, new MicroTime("2026-01-01T00:00:00.000000Z"))))
+    assertThat(SpecCheck.problem(new MultiClusterLeaseSpec("a", 15, new MicroTime("2026-01-01T00:00:00.000000Z"))))
         .isNull();
-    assertThat(LeaseWorker.validate(new MultiClusterLeaseSpec("", 15, null))).isNull();
-    assertThat(LeaseWorker.validate(new MultiClusterLeaseSpec("a", 15, null))).contains("renewTime is missing");
-    assertThat(LeaseWorker.validate(new MultiClusterLeaseSpec("a", 15, new MicroTime("yesterday"))))
+    assertThat(SpecCheck.problem(new MultiClusterLeaseSpec("", 15, null))).isNull();
+    assertThat(SpecCheck.problem(new MultiClusterLeaseSpec("a", 15, null))).contains("renewTime is missing");
+    assertThat(SpecCheck.problem(new MultiClusterLeaseSpec("a", 15, new MicroTime("yesterday"))))
         .contains("not an RFC 3339");
     assertThat(Duration.ofSeconds(1)).isPositive();
   }

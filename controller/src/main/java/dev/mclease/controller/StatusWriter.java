@@ -1,0 +1,76 @@
+package dev.mclease.controller;
+
+import dev.mclease.crd.MultiClusterLeaseStatus;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one lease's status when it changed, and again after a failed write; remembers the conditions last written
+ * (and those a previous controller process wrote) so that {@code lastTransitionTime} survives.
+ */
+final class StatusWriter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
+
+  private final String namespace;
+  private final String name;
+  private final LeaseOutput out;
+  private final ControllerMetrics metrics;
+  private final LongSupplier nanoTime;
+  private final Map<String, Condition> previousConditions = new HashMap<>();
+  private MultiClusterLeaseStatus lastWritten;
+  private boolean failed;
+
+  StatusWriter(String namespace, String name, LeaseOutput out, ControllerMetrics metrics, LongSupplier nanoTime) {
+    this.namespace = namespace;
+    this.name = name;
+    this.out = out;
+    this.metrics = metrics;
+    this.nanoTime = nanoTime;
+  }
+
+  /** Conditions found on the object when this process first saw it. */
+  void adopt(Iterable<Condition> written) {
+    for (Condition c : written) {
+      previousConditions.put(c.getType(), c);
+    }
+  }
+
+  /** The conditions last written, by type (read-only). */
+  Map<String, Condition> previousConditions() {
+    return Collections.unmodifiableMap(previousConditions);
+  }
+
+  /** Whether the last write failed (retried within {@code min(R, 1 s)}). */
+  boolean failed() {
+    return failed;
+  }
+
+  void write(MultiClusterLeaseStatus desired) {
+    if (desired.equals(lastWritten) && !failed) {
+      return;
+    }
+    long t0 = nanoTime.getAsLong();
+    try {
+      out.writeStatus(namespace, name, desired);
+      metrics.statusWritten(Duration.ofNanos(nanoTime.getAsLong() - t0));
+      lastWritten = desired;
+      failed = false;
+      adopt(desired.getConditions());
+    } catch (RuntimeException e) {
+      metrics.statusWriteFailed();
+      if (Thread.currentThread().isInterrupted()) {
+        LOG.debug("{}/{}: status write interrupted by shutdown ({})", namespace, name, e.toString());
+      } else if (!failed) {
+        LOG.warn("{}/{}: status write failed ({}); retrying", namespace, name, e.toString());
+      }
+      failed = true;
+    }
+  }
+}
