@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The Go process reports how long its confirmation still holds ({@code validForNanos}), not an instant: the two
  * processes' monotonic clocks share no origin. The deadline recorded is this JVM's {@code System.nanoTime()} when
- * it reads the line plus that remainder, later than the Go lock's own by the pipe's delay only, so the checker's
- * intervals can only grow (never hide an overlap).
+ * it reads the line plus that remainder, later than the Go lock's own by the pipe's delay only, so an interval's end
+ * can only move later. Its START is stamped when the line is read, also by the pipe's delay (well under a
+ * millisecond) after the Go callback: an overlap shorter than that at the start of a Go leadership would go unseen.
  */
 public final class GoCandidateProcess implements AutoCloseable {
 
