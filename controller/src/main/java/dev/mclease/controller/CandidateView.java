@@ -23,7 +23,9 @@ record CandidateView(MultiClusterLeaseSpec spec, String invalid, String holder, 
   static CandidateView of(MultiClusterLeaseSpec spec, long lastChangeNanos, long nowNanos, boolean deleted,
       boolean stopping) {
     String invalid = deleted ? null : SpecCheck.problem(spec);
-    long leaseNanos = invalid == null ? Duration.ofSeconds(spec.getLeaseDurationSeconds()).toNanos() : 0;
+    // a deleted object is not checked, and may have had no leaseDurationSeconds at all
+    long leaseNanos = invalid == null && spec.getLeaseDurationSeconds() != null
+        ? Duration.ofSeconds(spec.getLeaseDurationSeconds()).toNanos() : 0;
     String holder = spec.getHolderIdentity() == null ? "" : spec.getHolderIdentity();
     boolean alive = invalid == null && !holder.isEmpty() && nowNanos - lastChangeNanos < leaseNanos;
     String candidate = alive && !deleted && !stopping ? holder : null;

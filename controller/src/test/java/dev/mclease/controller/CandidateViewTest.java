@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mclease.crd.MultiClusterLeaseSpec;
 import io.fabric8.kubernetes.api.model.MicroTime;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -11,6 +12,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CandidateViewTest {
 
   private static final long MS = 1_000_000L;
+
+  @Test
+  void aDeletedObjectWithoutLeaseDurationIsNeitherAliveNorAnError() {
+    // it was invalid while it existed (never contended); its deletion used to throw a NullPointerException
+    CandidateView v = CandidateView.of(new MultiClusterLeaseSpec("pod-a", null, null), 0, 1, true, false);
+    assertThat(v.alive()).isFalse();
+    assertThat(v.candidate()).isNull();
+  }
 
   @ParameterizedTest(name = "holder '{0}', L {1}, silent for {2} ms, deleted {3}, stopping {4}")
   @CsvSource({
