@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Prints who leads, as it changes: one line per change (cluster, identity, fencing token) and a compact
@@ -24,12 +25,15 @@ final class LiveView implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final Consumer<String> also;
   private String lastLine = "";
   private int ticks;
 
-  LiveView(Fleet fleet, PrintStream out) {
+  /** Prints to {@code out}; every line printed goes to {@code also} too (the live page's log). */
+  LiveView(Fleet fleet, PrintStream out, Consumer<String> also) {
     this.fleet = fleet;
     this.out = out;
+    this.also = also;
   }
 
   void start() {
@@ -49,15 +53,22 @@ final class LiveView implements AutoCloseable {
         line = "SPLIT BRAIN: " + leaders;
       }
       if (!Objects.equals(line, lastLine)) {
-        out.printf("[%8.3fs] %s%n", elapsed(), line);
+        print(line);
         lastLine = line;
       }
       if (++ticks % 100 == 0) {
-        out.printf("[%8.3fs]   %s%n", elapsed(), summary());
+        print("  " + summary());
       }
     } catch (RuntimeException e) {
-      out.printf("[%8.3fs] (view error: %s)%n", elapsed(), e);
+      print("(view error: " + e + ")");
     }
+  }
+
+  /** One line with the time since the fleet started, to the terminal and to {@code also}. */
+  synchronized void print(String text) {
+    String line = String.format(java.util.Locale.ROOT, "[%8.3fs] %s", elapsed(), text);
+    out.println(line);
+    also.accept(line);
   }
 
   private String summary() {
@@ -72,7 +83,7 @@ final class LiveView implements AutoCloseable {
     return b.toString().trim();
   }
 
-  private double elapsed() {
+  double elapsed() {
     return (System.nanoTime() - startNanos) / 1e9;
   }
 

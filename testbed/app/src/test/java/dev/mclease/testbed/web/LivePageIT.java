@@ -59,7 +59,7 @@ class LivePageIT {
     // the network here is closed: without the background-networking flags chromium hangs on connections
     options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--user-data-dir=" + profile, "--window-size=1280,1000");
+        "--user-data-dir=" + profile, "--window-size=1280,1100");
     ChromeDriverService service = new ChromeDriverService.Builder()
         .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
     browser = new ChromeDriver(service, options);
