@@ -137,16 +137,35 @@ public final class DynaliteServer implements AutoCloseable {
     if (!Files.isDirectory(data)) {
       return; // closed already
     }
+    Path log = data.resolveSibling(data.getFileName() + ".log");
+    boolean diedOnItsOwn = process != null && !process.isAlive();
+    if (diedOnItsOwn) {
+      // a test then saw "Connection refused" from a healthy-looking fleet: say why, and keep the log
+      LOG.warn("dynalite on port {} exited on its own (code {}) before close; its log {} ends with:\n{}", port,
+          process.exitValue(), log, tail(log, 30));
+    }
     halt(true);
     try (Stream<Path> all = Files.walk(data)) {
       all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       LOG.warn("could not remove {}: {}", data, e.getMessage());
     }
+    if (diedOnItsOwn) {
+      return;
+    }
     try {
-      Files.deleteIfExists(data.resolveSibling(data.getFileName() + ".log"));
+      Files.deleteIfExists(log);
     } catch (IOException e) {
       LOG.debug("could not remove the dynalite log", e);
+    }
+  }
+
+  private static String tail(Path log, int lines) {
+    try {
+      List<String> all = Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(unreadable: " + e.getMessage() + ")";
     }
   }
 }
