@@ -247,20 +247,8 @@ public final class GoCandidateProcess implements AutoCloseable {
     if (p == null || !p.isAlive()) {
       return;
     }
-    if (kill) {
-      p.destroyForcibly();
-    } else {
-      p.destroy();
-    }
-    try {
-      if (!p.waitFor(timings.renewDeadline().toMillis() + 10_000, TimeUnit.MILLISECONDS)) {
-        LOG.warn("Go candidate {} did not exit after SIGTERM; killing it", identity);
-        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    ChildProcesses.forget(p);
+    // a graceful exit releases first, which takes up to renewDeadline against a slow API server
+    ChildProcesses.end(p, kill, timings.renewDeadline().plusSeconds(10), "Go candidate " + identity);
     synchronized (this) {
       // a dead process leads no more; a graceful one said STOP already (this records it only if it did not)
       stopped();
