@@ -17,34 +17,34 @@ public enum TourFault {
 
   RELEASE("graceful release", "the leader leaves on purpose (releaseOnCancel) and campaigns again", true) {
     @Override
-    Fault aimAt(Fleet fleet, CandidateNode leader) {
+    public Fault aimAt(Fleet fleet, CandidateNode leader) {
       return Fault.releaseCandidate(leader);
     }
   },
   CRASH("candidate crash", "the leader's process dies without a word; it restarts as a new process", true) {
     @Override
-    Fault aimAt(Fleet fleet, CandidateNode leader) {
+    public Fault aimAt(Fleet fleet, CandidateNode leader) {
       return Fault.killCandidate(leader);
     }
   },
   CONTROLLER("controller loss", "the election controller of the leader's cluster dies; its lock-store session"
       + " runs out after G", true) {
     @Override
-    Fault aimAt(Fleet fleet, CandidateNode leader) {
+    public Fault aimAt(Fleet fleet, CandidateNode leader) {
       return Fault.killController(clusterOf(fleet, leader));
     }
   },
   PARTITION("partition", "the leader's cluster is cut off: its controller from the lock store, every candidate"
       + " from its API server", true) {
     @Override
-    Fault aimAt(Fleet fleet, CandidateNode leader) {
+    public Fault aimAt(Fleet fleet, CandidateNode leader) {
       return Fault.isolateCluster(clusterOf(fleet, leader));
     }
   },
   STORE("lock-store outage", "the global lock store goes down for every controller, then comes back with its data",
       false) {
     @Override
-    Fault aimAt(Fleet fleet, CandidateNode leader) {
+    public Fault aimAt(Fleet fleet, CandidateNode leader) {
       if ("etcd".equals(fleet.backend())) {
         return Fault.stopEtcdMembers(fleet, IntStream.range(0, fleet.etcd().size()).boxed().toList());
       }
@@ -60,7 +60,7 @@ public enum TourFault {
   CLOCK("wall-clock jump", "the leader's wall clock jumps an hour ahead: the lock judges on the monotonic clock,"
       + " so nothing should move", false) {
     @Override
-    Fault aimAt(Fleet fleet, CandidateNode leader) {
+    public Fault aimAt(Fleet fleet, CandidateNode leader) {
       return Fault.skewCandidateClock(leader, Duration.ofHours(1));
     }
 
@@ -72,7 +72,7 @@ public enum TourFault {
   PAUSE("paused leader", "the leader's election thread freezes (as SIGSTOP) while its lock's deadline runs out;"
       + " it hears that it lost only when it thaws", true) {
     @Override
-    Fault aimAt(Fleet fleet, CandidateNode leader) {
+    public Fault aimAt(Fleet fleet, CandidateNode leader) {
       return Fault.pauseCandidate(leader);
     }
   };
@@ -121,7 +121,11 @@ public enum TourFault {
     return aimAt(fleet, leader);
   }
 
-  abstract Fault aimAt(Fleet fleet, CandidateNode leader);
+  /**
+   * The fault, aimed at {@code leader}: pass the leader you just waited for, since a second read of the fleet's
+   * leader may find none (the one seen may lapse in between).
+   */
+  public abstract Fault aimAt(Fleet fleet, CandidateNode leader);
 
   public static TourFault byId(String id) {
     for (TourFault f : values()) {

@@ -96,7 +96,7 @@ final class DemoTour {
   private Step step(int n, int of, TourFault f, CandidateNode leader) {
     String before = leader.toString();
     long tokenBefore = leader.fencingToken();
-    Fault fault = f.aim(fleet);
+    Fault fault = f.aimAt(fleet, leader); // the leader awaited, not a second read that may find none
     say.accept(String.format(Locale.ROOT, "fault %d/%d: %s — %s (leader %s, token %d)", n, of, f.label(),
         fault.description(), before, tokenBefore));
     say.accept("    " + f.explanation());

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +58,9 @@ class FaultCatalogueIT {
   }
 
   private static CandidateNode leader(Fleet f) {
-    return f.leader().orElseThrow(() -> new AssertionError("no single leader to aim the fault at"));
+    // one read both tests and returns: the leader runAll awaited may have lapsed by the time the fault is made
+    return await("a single leader to aim the fault at").atMost(f.timings().leaderlessBound())
+        .pollInterval(Duration.ofMillis(20)).until(f::leader, Optional::isPresent).orElseThrow();
   }
 
   private void runAll(Fleet.Builder builder, List<Function<Fleet, Fault>> faults, String name, boolean mustMove)
