@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code java -jar mclease-controller.jar --cluster-name east --etcd-endpoints https://etcd:2379 ...}: the
  * election controller of one cluster with the global lock backend chosen by {@code --backend} (etcd by default;
- * postgres, zookeeper, kubernetes, dynamodb), health endpoints and Prometheus metrics. Every flag
+ * postgres, zookeeper, kubernetes, dynamodb, gcs), health endpoints and Prometheus metrics. Every flag
  * has an environment variable (shown in {@code --help}); Kubernetes access comes from the in-cluster
  * ServiceAccount or KUBECONFIG.
  */
@@ -46,7 +46,7 @@ public final class ControllerMain implements Callable<Integer> {
   List<String> namespaces;
 
   @Option(names = "--backend", defaultValue = "${env:MCL_BACKEND:-etcd}",
-      description = "Global lock backend: etcd, postgres, zookeeper, kubernetes or dynamodb (env MCL_BACKEND).")
+      description = "Global lock backend: etcd, postgres, zookeeper, kubernetes, dynamodb or gcs (env MCL_BACKEND).")
   String backend;
 
   @Option(names = "--etcd-endpoints", defaultValue = "${env:MCL_ETCD_ENDPOINTS:-}", split = ",",
@@ -127,6 +127,21 @@ public final class ControllerMain implements Callable<Integer> {
   @Option(names = "--dynamodb-create-table", defaultValue = "${env:MCL_DYNAMODB_CREATE_TABLE:-false}",
       description = "Create the table when missing (env MCL_DYNAMODB_CREATE_TABLE).")
   boolean dynamoCreateTable;
+
+  @Option(names = "--gcs-bucket", defaultValue = "${env:MCL_GCS_BUCKET}",
+      description = "Existing GCS bucket for the lock and session objects; required for --backend gcs (env"
+          + " MCL_GCS_BUCKET). Credentials: the application-default chain (workload identity,"
+          + " GOOGLE_APPLICATION_CREDENTIALS).")
+  String gcsBucket;
+
+  @Option(names = "--gcs-prefix", defaultValue = "${env:MCL_GCS_PREFIX:-mclease}",
+      description = "Object name prefix in the bucket (env MCL_GCS_PREFIX).")
+  String gcsPrefix;
+
+  @Option(names = "--gcs-endpoint", defaultValue = "${env:MCL_GCS_ENDPOINT}",
+      description = "An emulator's URL, e.g. http://127.0.0.1:4443: no credentials are sent; none = Google's"
+          + " (env MCL_GCS_ENDPOINT).")
+  String gcsEndpoint;
 
   @Option(names = "--backend-ttl", defaultValue = "${env:MCL_BACKEND_TTL:-20s}", converter = DurationConverter.class,
       description = "G: TTL of the backend session (etcd: whole seconds) (env MCL_BACKEND_TTL).")
@@ -225,6 +240,7 @@ public final class ControllerMain implements Callable<Integer> {
         .zookeeper(zookeeperConnect)
         .hub(hubKubeconfig, hubContext, hubNamespace, hubLeasePrefix)
         .dynamoDb(dynamoEndpoint, dynamoRegion, dynamoTable, dynamoCreateTable, false)
+        .gcs(gcsBucket, gcsPrefix, gcsEndpoint)
         .build();
   }
 

@@ -58,7 +58,31 @@ class ControllerMainBackendTest {
         .hasMessageContaining("--postgres-url");
     assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "zookeeper"))
         .hasMessageContaining("--zookeeper-connect");
+    assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "consul"))
+        .hasMessageContaining("unknown backend 'consul'").hasMessageContaining("gcs");
+  }
+
+  @Test
+  void gcsTakesABucketAPrefixAndAnEmulatorEndpoint() {
+    BackendConfig gcs = parse("--cluster-name", "east", "--backend", "gcs", "--gcs-bucket", "my-locks");
+    assertThat(gcs.kind()).isEqualTo(BackendConfig.Kind.GCS);
+    assertThat(gcs.gcsBucket()).isEqualTo("my-locks");
+    assertThat(gcs.gcsPrefix()).isEqualTo("mclease");
+    assertThat(gcs.gcsEndpoint()).as("Google's, with the application-default credentials").isNull();
+    BackendConfig emulator = parse("--cluster-name", "east", "--backend", "gcs", "--gcs-bucket", "b", "--gcs-prefix",
+        "fleet/a", "--gcs-endpoint", "http://127.0.0.1:4443");
+    assertThat(emulator.gcsPrefix()).isEqualTo("fleet/a");
+    assertThat(emulator.gcsEndpoint()).isEqualTo("http://127.0.0.1:4443");
+
     assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "gcs"))
-        .hasMessageContaining("unknown backend 'gcs'");
+        .hasMessageContaining("--gcs-bucket").hasMessageContaining("MCL_GCS_BUCKET");
+    assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "gcs", "--gcs-bucket", "gs://b/x"))
+        .hasMessageContaining("--gcs-prefix");
+    assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "gcs", "--gcs-bucket", "b", "--gcs-prefix",
+        "/x/")).hasMessageContaining("leading or trailing '/'");
+    assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "gcs", "--gcs-bucket", "b",
+        "--gcs-endpoint", "127.0.0.1:4443")).hasMessageContaining("http://127.0.0.1:4443");
+    assertThatThrownBy(() -> parse("--cluster-name", "east", "--backend", "gcs", "--gcs-bucket", "b",
+        "--backend-renew-interval", "500ms")).hasMessageContaining("one write per second");
   }
 }

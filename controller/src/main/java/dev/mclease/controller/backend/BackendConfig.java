@@ -14,15 +14,15 @@ public final class BackendConfig {
 
   /** The backends selectable by configuration. */
   public enum Kind {
-    ETCD, POSTGRES, ZOOKEEPER, KUBERNETES, DYNAMODB;
+    ETCD, POSTGRES, ZOOKEEPER, KUBERNETES, DYNAMODB, GCS;
 
-    /** {@code etcd}, {@code postgres}, {@code zookeeper}, {@code kubernetes} or {@code dynamodb} (any case). */
+    /** {@code etcd}, {@code postgres}, {@code zookeeper}, {@code kubernetes}, {@code dynamodb} or {@code gcs}. */
     public static Kind parse(String name) {
       try {
         return valueOf(name.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("unknown backend '" + name + "': use etcd, postgres, zookeeper,"
-            + " kubernetes or dynamodb (docs/backends.md)");
+            + " kubernetes, dynamodb or gcs (docs/backends.md)");
       }
     }
 
@@ -59,8 +59,24 @@ public final class BackendConfig {
           + " (MCL_HUB_NAMESPACE) must name the hub cluster's namespace that holds the Leases");
       case DYNAMODB -> require(b.dynamoRegion != null && !b.dynamoRegion.isBlank(), "--dynamodb-region"
           + " (MCL_DYNAMODB_REGION or AWS_REGION) is required for --backend dynamodb, e.g. eu-west-1");
+      case GCS -> validateGcs();
       default -> throw new IllegalStateException();
     }
+  }
+
+  private void validateGcs() {
+    require(b.gcsBucket != null && !b.gcsBucket.isBlank(), "--gcs-bucket (MCL_GCS_BUCKET) is required for --backend"
+        + " gcs: an existing bucket in one region (or dual-region), e.g. my-project-mclease");
+    require(b.gcsBucket.equals(b.gcsBucket.trim()) && !b.gcsBucket.contains("/") && !b.gcsBucket.startsWith("gs:"),
+        "--gcs-bucket takes the bucket's name only, e.g. my-bucket, not gs://my-bucket/path: put the path in"
+            + " --gcs-prefix");
+    require(!b.gcsPrefix.isBlank() && !b.gcsPrefix.startsWith("/") && !b.gcsPrefix.endsWith("/"), "--gcs-prefix '"
+        + b.gcsPrefix + "' must be an object name prefix without a leading or trailing '/', e.g. mclease");
+    require(b.gcsEndpoint == null || b.gcsEndpoint.startsWith("http://") || b.gcsEndpoint.startsWith("https://"),
+        "--gcs-endpoint '" + b.gcsEndpoint + "' must be a URL such as http://127.0.0.1:4443 (an emulator)");
+    require(b.gcsEndpoint != null || b.renewInterval.compareTo(Duration.ofSeconds(1)) >= 0, "--backend-renew-interval "
+        + b.renewInterval.toMillis() + "ms is too short for --backend gcs: Cloud Storage allows about one write per"
+        + " second to one object and the session object is rewritten every interval; use 1s or more (default 2s)");
   }
 
   private static void require(boolean ok, String message) {
@@ -180,6 +196,24 @@ public final class BackendConfig {
     return b.dynamoDummyCredentials;
   }
 
+  /** GCS bucket holding the lock and session objects (must exist). */
+  public String gcsBucket() {
+    return b.gcsBucket;
+  }
+
+  /** Object name prefix in the bucket. Default {@code mclease}. */
+  public String gcsPrefix() {
+    return b.gcsPrefix;
+  }
+
+  /**
+   * GCS endpoint of an emulator (e.g. {@code http://127.0.0.1:4443}): requests then carry no credentials; null = Google's
+   * endpoint with the application-default credentials.
+   */
+  public String gcsEndpoint() {
+    return b.gcsEndpoint;
+  }
+
   @Override
   public String toString() {
     String where = switch (b.kind) {
@@ -187,6 +221,8 @@ public final class BackendConfig {
       case POSTGRES -> "url=" + b.postgresUrl + ", user=" + b.postgresUser + ", table=" + b.postgresTable;
       case ZOOKEEPER -> "connect=" + b.zookeeperConnect + ", basePath=" + b.keyPrefix;
       case DYNAMODB -> "region=" + b.dynamoRegion + ", endpoint=" + b.dynamoEndpoint + ", table=" + b.dynamoTable;
+      case GCS -> "bucket=" + b.gcsBucket + ", prefix=" + b.gcsPrefix + ", endpoint="
+          + (b.gcsEndpoint == null ? "(Google, application-default credentials)" : b.gcsEndpoint + " (no credentials)");
       case KUBERNETES -> "hub kubeconfig=" + (b.hubKubeconfig == null ? "(in-cluster/default)" : b.hubKubeconfig)
           + ", context=" + b.hubContext + ", namespace=" + b.hubNamespace + ", prefix=" + b.hubLeasePrefix;
     };
@@ -217,6 +253,9 @@ public final class BackendConfig {
     private String dynamoTable = "mclease-locks";
     private boolean dynamoCreateTable;
     private boolean dynamoDummyCredentials;
+    private String gcsBucket;
+    private String gcsPrefix = "mclease";
+    private String gcsEndpoint;
 
     private Builder(Kind kind) {
       this.kind = Objects.requireNonNull(kind, "kind");
@@ -288,6 +327,21 @@ public final class BackendConfig {
       }
       dynamoCreateTable = createTable;
       dynamoDummyCredentials = dummyCredentials;
+      return this;
+    }
+
+    /**
+     * @param bucket an existing bucket
+     * @param prefix object name prefix; null or blank = {@code mclease}
+     * @param endpoint an emulator's URL (no credentials are sent); null or blank = Google with application-default
+     *     credentials
+     */
+    public Builder gcs(String bucket, String prefix, String endpoint) {
+      gcsBucket = bucket;
+      if (prefix != null && !prefix.isBlank()) {
+        gcsPrefix = prefix;
+      }
+      gcsEndpoint = endpoint == null || endpoint.isBlank() ? null : endpoint;
       return this;
     }
 

@@ -3,9 +3,15 @@ package dev.mclease.controller.backend;
 import dev.mclease.controller.backend.dynamodb.DynamoDbLockBackend;
 import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
 import dev.mclease.controller.backend.etcd.EtcdLockBackend;
+import dev.mclease.controller.backend.gcs.GcsLockBackend;
 import dev.mclease.controller.backend.kubernetes.KubernetesLeaseBackend;
 import dev.mclease.controller.backend.postgres.PostgresLockBackend;
 import dev.mclease.controller.backend.zookeeper.ZooKeeperLockBackend;
+import com.google.cloud.NoCredentials;
+import com.google.cloud.ServiceOptions;
+import com.google.cloud.http.HttpTransportOptions;
+import com.google.cloud.storage.Storage;
+import com.google.cloud.storage.StorageOptions;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -49,6 +55,8 @@ public final class BackendFactory {
           cfg.hubLeasePrefix(), cfg.ttl(), cfg.renewInterval(), nanoTime);
       case DYNAMODB -> DynamoDbLockBackend.start(dynamoClient(cfg), cfg.dynamoTable(), cfg.dynamoCreateTable(),
           cfg.ttl(), cfg.renewInterval(), nanoTime);
+      case GCS -> GcsLockBackend.start(gcsClient(cfg), cfg.gcsBucket(), cfg.gcsPrefix(), cfg.ttl(),
+          cfg.renewInterval(), nanoTime);
     };
   }
 
@@ -66,6 +74,22 @@ public final class BackendFactory {
       b.endpointOverride(URI.create(cfg.dynamoEndpoint()));
     }
     return b.build();
+  }
+
+  /**
+   * A GCS client (JSON API over HTTP) with the backend's request timeout and no retries of its own: the
+   * application-default credentials (workload identity, GOOGLE_APPLICATION_CREDENTIALS, gcloud's), or none for an
+   * emulator endpoint.
+   */
+  public static Storage gcsClient(BackendConfig cfg) {
+    int ms = (int) cfg.requestTimeout().toMillis();
+    StorageOptions.Builder b = StorageOptions.http()
+        .setRetrySettings(ServiceOptions.getNoRetrySettings())
+        .setTransportOptions(HttpTransportOptions.newBuilder().setConnectTimeout(ms).setReadTimeout(ms).build());
+    if (cfg.gcsEndpoint() != null) {
+      b.setHost(cfg.gcsEndpoint()).setProjectId("mclease-emulator").setCredentials(NoCredentials.getInstance());
+    }
+    return b.build().getService();
   }
 
   /** A client of the hub cluster with the backend's request timeout and no retries of its own. */
