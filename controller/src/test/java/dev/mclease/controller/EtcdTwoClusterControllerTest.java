@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
-import dev.mclease.controller.backend.etcd.EtcdLockBackend;
+import dev.mclease.controller.backend.etcd.EtcdLockStore;
+import dev.mclease.controller.backend.session.SessionLockBackend;
 import dev.mclease.crd.Conditions;
 import dev.mclease.crd.MicroTimes;
 import dev.mclease.crd.MultiClusterLease;
@@ -60,7 +61,7 @@ class EtcdTwoClusterControllerTest {
     etcd.close();
   }
 
-  private record Side(Cluster cluster, EtcdLockBackend backend, ElectionController controller) {
+  private record Side(Cluster cluster, SessionLockBackend<Long> backend, ElectionController controller) {
     void closeAll() {
       controller.close();
       backend.close();
@@ -70,7 +71,7 @@ class EtcdTwoClusterControllerTest {
   private Side side(String name) {
     Cluster cluster = "east".equals(name) ? eastCluster : westCluster;
     ControllerConfig cfg = RealApiServers.shortTimings(name, ns);
-    EtcdLockBackend backend = EtcdLockBackend.connect(EtcdBackendConfig.builder(etcd.endpoints())
+    SessionLockBackend<Long> backend = EtcdLockStore.connect(EtcdBackendConfig.builder(etcd.endpoints())
         .ttl(cfg.backendTtl()).renewInterval(cfg.backendRenewInterval()).build(), System::nanoTime);
     ElectionController c = new ElectionController(cluster.client(), backend, cfg, Clock.systemUTC(),
         System::nanoTime, new SimpleMeterRegistry());
@@ -133,7 +134,7 @@ class EtcdTwoClusterControllerTest {
     east.closeAll();
 
     // Crash: west's controller stops renewing without releasing; a new east controller takes over after ~G.
-    Side east2 = new Side(east.cluster(), EtcdLockBackend.connect(EtcdBackendConfig.builder(etcd.endpoints())
+    Side east2 = new Side(east.cluster(), EtcdLockStore.connect(EtcdBackendConfig.builder(etcd.endpoints())
         .ttl(Duration.ofSeconds(3)).renewInterval(Duration.ofMillis(300)).build(), System::nanoTime), null);
     ElectionController c2 = new ElectionController(east.cluster().client(), east2.backend(),
         RealApiServers.shortTimings("east", ns), Clock.systemUTC(), System::nanoTime, new SimpleMeterRegistry());

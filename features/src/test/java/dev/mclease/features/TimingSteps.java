@@ -8,7 +8,8 @@ import dev.mclease.client.MultiClusterLeaseLock;
 import dev.mclease.controller.ControllerConfig;
 import dev.mclease.controller.ElectionController;
 import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
-import dev.mclease.controller.backend.etcd.EtcdLockBackend;
+import dev.mclease.controller.backend.etcd.EtcdLockStore;
+import dev.mclease.controller.backend.session.SessionLockBackend;
 import dev.mclease.testbed.cluster.Cluster;
 import dev.mclease.testbed.fleet.Timings;
 import io.cucumber.datatable.DataTable;
@@ -51,7 +52,7 @@ public final class TimingSteps {
         .build();
     Cluster k8s = world.fleet().cluster(cluster).cluster();
     try (KubernetesClient client = k8s.newClient();
-        EtcdLockBackend backend = EtcdLockBackend.connect(EtcdBackendConfig.builder(world.fleet().etcd().endpoints())
+        SessionLockBackend<Long> backend = EtcdLockStore.connect(EtcdBackendConfig.builder(world.fleet().etcd().endpoints())
             .ttl(Durations.parse(backendTtl)).renewInterval(Duration.ofSeconds(2)).build(), System::nanoTime);
         ElectionController controller = new ElectionController(client, backend, cfg, Clock.systemUTC(),
             System::nanoTime, new SimpleMeterRegistry())) {

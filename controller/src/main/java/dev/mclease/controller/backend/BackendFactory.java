@@ -1,11 +1,11 @@
 package dev.mclease.controller.backend;
 
-import dev.mclease.controller.backend.dynamodb.DynamoDbLockBackend;
+import dev.mclease.controller.backend.dynamodb.DynamoDbLockStore;
 import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
-import dev.mclease.controller.backend.etcd.EtcdLockBackend;
+import dev.mclease.controller.backend.etcd.EtcdLockStore;
 import dev.mclease.controller.backend.gcs.GcsLockBackend;
-import dev.mclease.controller.backend.kubernetes.KubernetesLeaseBackend;
-import dev.mclease.controller.backend.postgres.PostgresLockBackend;
+import dev.mclease.controller.backend.kubernetes.HubLeaseStore;
+import dev.mclease.controller.backend.postgres.PostgresLockStore;
 import dev.mclease.controller.backend.zookeeper.ZooKeeperLockBackend;
 import com.google.cloud.NoCredentials;
 import com.google.cloud.ServiceOptions;
@@ -44,16 +44,16 @@ public final class BackendFactory {
    */
   public static GlobalLockBackend create(BackendConfig cfg, LongSupplier nanoTime) {
     return switch (cfg.kind()) {
-      case ETCD -> EtcdLockBackend.connect(EtcdBackendConfig.builder(cfg.etcdEndpoints()).ttl(cfg.ttl())
+      case ETCD -> EtcdLockStore.connect(EtcdBackendConfig.builder(cfg.etcdEndpoints()).ttl(cfg.ttl())
           .renewInterval(cfg.renewInterval()).keyPrefix(cfg.keyPrefix())
           .tls(cfg.etcdCa(), cfg.etcdCert(), cfg.etcdKey()).build(), nanoTime);
-      case POSTGRES -> PostgresLockBackend.start(cfg.postgresUrl(), cfg.postgresUser(), cfg.postgresPassword(),
+      case POSTGRES -> PostgresLockStore.start(cfg.postgresUrl(), cfg.postgresUser(), cfg.postgresPassword(),
           cfg.postgresTable(), cfg.ttl(), cfg.renewInterval(), cfg.requestTimeout(), nanoTime);
       case ZOOKEEPER -> ZooKeeperLockBackend.connect(cfg.zookeeperConnect(), cfg.keyPrefix(), cfg.ttl(),
           cfg.renewInterval(), cfg.requestTimeout(), nanoTime);
-      case KUBERNETES -> KubernetesLeaseBackend.start(hubClient(cfg), true, cfg.hubNamespace(),
+      case KUBERNETES -> HubLeaseStore.start(hubClient(cfg), true, cfg.hubNamespace(),
           cfg.hubLeasePrefix(), cfg.ttl(), cfg.renewInterval(), nanoTime);
-      case DYNAMODB -> DynamoDbLockBackend.start(dynamoClient(cfg), cfg.dynamoTable(), cfg.dynamoCreateTable(),
+      case DYNAMODB -> DynamoDbLockStore.start(dynamoClient(cfg), cfg.dynamoTable(), cfg.dynamoCreateTable(),
           cfg.ttl(), cfg.renewInterval(), nanoTime);
       case GCS -> GcsLockBackend.start(gcsClient(cfg), cfg.gcsBucket(), cfg.gcsPrefix(), cfg.ttl(),
           cfg.renewInterval(), nanoTime);

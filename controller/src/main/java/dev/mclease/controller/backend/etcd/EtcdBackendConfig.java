@@ -7,7 +7,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * How {@link EtcdLockBackend} reaches etcd and keeps its session. Immutable; build with {@link #builder}.
+ * How {@link EtcdLockStore} reaches etcd and keeps its session. Immutable; build with {@link #builder}.
  */
 public final class EtcdBackendConfig {
 

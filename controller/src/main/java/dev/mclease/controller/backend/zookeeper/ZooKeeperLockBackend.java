@@ -6,9 +6,11 @@ import dev.mclease.controller.backend.BackendHealth;
 import dev.mclease.controller.backend.BackendListeners;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.Held;
+import dev.mclease.controller.backend.HeldUntil;
 import dev.mclease.controller.backend.LockEvent;
 import dev.mclease.controller.backend.LockValue;
 import dev.mclease.controller.backend.MalformedValueException;
+import dev.mclease.controller.backend.session.OwnAcquisitionRule;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -65,14 +67,13 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
   private final Object sessionLock = new Object();
 
   private volatile long grantedSession;
-  private volatile long heldUntil = Long.MIN_VALUE;
+  private final HeldUntil heldUntil;
   private volatile long heldSession;
   private volatile BackendHealth health = BackendHealth.unreachable("not connected yet");
   private volatile boolean closed;
   private final long requestTimeoutMillis;
   /** Acquisitions of a session whose heldUntil lapsed here: deleted as soon as that session answers again. */
-  private final Map<String, Long> stale = new ConcurrentHashMap<>();
-  private volatile long staleSession;
+  private final LapsedNodes lapsed = new LapsedNodes();
 
   private ZooKeeperLockBackend(CuratorFramework curator, String base, long requestTimeoutMillis,
       LongSupplier nanoTime) {
@@ -80,6 +81,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
     this.requestTimeoutMillis = requestTimeoutMillis;
     this.base = base;
     this.nanoTime = nanoTime;
+    this.heldUntil = new HeldUntil(nanoTime);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "mclease-zk");
       t.setDaemon(true);
@@ -160,22 +162,22 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
           throw failed("read " + key, e2);
         }
         Held held = parse(key, data, stat);
-        Long known = granted.get(key);
-        if (stat.getEphemeralOwner() != session || (known != null && known == held.token())) {
-          return new AcquireResult.HeldBy(held.value(), held.token());
-        }
-        // This session's node whose create answer we never saw: adopt it for the same holder, else replace it. A node
-        // already reported lost (its heldUntil lapsed here) is never adopted: a lapsed acquisition is not revived.
-        Long lapsed = stale.get(key);
-        boolean isStale = lapsed != null && lapsed == held.token() && staleSession == session;
-        if (!isStale && held.value().holder().equals(value.holder())
-            && held.value().cluster().equals(value.cluster())) {
-          granted.put(key, held.token());
-          return new AcquireResult.Granted(held.token());
+        switch (OwnAcquisitionRule.judge(stat.getEphemeralOwner() == session, granted.get(key),
+            lapsed.token(key, session), held, value)) {
+          case HELD_BY -> {
+            return new AcquireResult.HeldBy(held.value(), held.token());
+          }
+          case ADOPT -> {
+            granted.put(key, held.token());
+            return new AcquireResult.Granted(held.token());
+          }
+          case REPLACE -> {
+            // below: delete it (this key's lock is held, see keyLock) and create afresh
+          }
         }
         try {
           zk.delete(path, stat.getVersion());
-          stale.remove(key, held.token());
+          lapsed.dropped(key, held.token());
         } catch (KeeperException.NoNodeException | KeeperException.BadVersionException ignored) {
           // gone already
         } catch (KeeperException | InterruptedException e2) {
@@ -240,7 +242,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
 
   @Override
   public long heldUntilNanos() {
-    return heldUntil;
+    return heldUntil.nanos();
   }
 
   @Override
@@ -296,7 +298,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
     }
     ZooKeeper zk = zk(what);
     long session = zk.getSessionId();
-    if (heldSession != session || heldUntil - nanoTime.getAsLong() <= 0) {
+    if (heldSession != session || heldUntil.lapsed()) {
       long send = nanoTime.getAsLong();
       try {
         zk.exists("/", false);
@@ -316,7 +318,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
       if (zk.getSessionId() != session) {
         return;
       }
-      if (heldSession == session && heldUntil != Long.MIN_VALUE && nanoTime.getAsLong() - heldUntil >= 0) {
+      if (heldSession == session && heldUntil.lapsed()) {
         // Answered only after heldUntil had passed here (a paused process, a stalled link): the workers may already
         // treat its keys as lost, so a lapse is final (see HeldUntil) even when the timer has not noticed it yet.
         // Extending heldUntil would revive keys whose candidates stopped leading; they are dropped instead.
@@ -329,19 +331,19 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
           grantedSession = session;
         }
         heldSession = session;
-        heldUntil = send + timeout;
+        heldUntil.started(send, timeout);
         changed = true;
         LOG.info("ZooKeeper session 0x{} confirmed, timeout {} ms", Long.toHexString(session), zk.getSessionTimeout());
       } else {
-        heldUntil = Math.max(heldUntil, send + timeout);
+        heldUntil.renewed(send, timeout); // not lapsed: checked above, under the same lock
       }
       if (!health.reachable()) {
         health = BackendHealth.ok();
         changed = true;
       }
     }
-    if (staleSession == session && !stale.isEmpty()) {
-      submit(() -> cleanStale(zk, session));
+    if (!lapsed.pending(session).isEmpty()) {
+      submit(() -> dropLapsed(zk, session));
     }
     if (changed) {
       listeners.fireSessionChange();
@@ -352,8 +354,8 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
    * The session outlived its heldUntil here (the server heard from us later than our last answered request): its
    * nodes were already reported lost, so delete them, as etcd's backend revokes a lapsed lease.
    */
-  private void cleanStale(ZooKeeper zk, long session) {
-    for (Map.Entry<String, Long> e : Map.copyOf(stale).entrySet()) {
+  private void dropLapsed(ZooKeeper zk, long session) {
+    for (Map.Entry<String, Long> e : lapsed.pending(session).entrySet()) {
       // one key lock at a time, never nested: acquire threads hold exactly one, so no lock order can deadlock
       synchronized (keyLock(e.getKey())) {
         try {
@@ -363,9 +365,9 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
             LOG.info("{}: deleted acquisition {} whose session lapsed here but survived on the server", e.getKey(),
                 e.getValue());
           }
-          stale.remove(e.getKey(), e.getValue());
+          lapsed.dropped(e.getKey(), e.getValue());
         } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
-          stale.remove(e.getKey(), e.getValue());
+          lapsed.dropped(e.getKey(), e.getValue());
         } catch (KeeperException | InterruptedException ex) {
           return; // next time
         }
@@ -406,7 +408,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
   private void lapseCheck(String why) {
     boolean changed = false;
     synchronized (sessionLock) {
-      if (heldUntil != Long.MIN_VALUE && nanoTime.getAsLong() - heldUntil >= 0) {
+      if (heldUntil.nanos() != Long.MIN_VALUE && heldUntil.lapsed()) {
         lapseLocked(why);
         changed = true;
       }
@@ -420,12 +422,9 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
   private void lapseLocked(String why) {
     LOG.warn("ZooKeeper session 0x{} lapsed here: no answered request before its timeout ran out ({})",
         Long.toHexString(heldSession), why);
-    if (!granted.isEmpty()) {
-      stale.putAll(granted);
-      staleSession = grantedSession;
-      granted.clear();
-    }
-    heldUntil = Long.MIN_VALUE;
+    lapsed.record(grantedSession, Map.copyOf(granted));
+    granted.clear();
+    heldUntil.clear();
     heldSession = 0;
     health = BackendHealth.unreachable("session lapsed: " + why);
   }
@@ -440,7 +439,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
         }
       }
       if (state == ConnectionState.LOST) {
-        heldUntil = Long.MIN_VALUE;
+        heldUntil.clear();
         heldSession = 0;
         granted.clear();
         changed = true;

@@ -7,6 +7,7 @@ import dev.mclease.controller.backend.AcquireResult;
 import dev.mclease.controller.backend.BackendConfig;
 import dev.mclease.controller.backend.BackendFactory;
 import dev.mclease.controller.backend.LockValue;
+import dev.mclease.controller.backend.session.SessionLockBackend;
 import dev.mclease.testbed.store.DynaliteProvider;
 import dev.mclease.testbed.store.DynaliteServer;
 import java.lang.reflect.InvocationHandler;
@@ -71,7 +72,7 @@ class DynamoDbLostRaceTest {
     LockValue rivalValue = new LockValue("pod-w", "west", Instant.parse("2026-03-01T10:00:00Z"));
     AtomicInteger rivalGrants = new AtomicInteger();
     long[] rivalToken = new long[1];
-    try (DynamoDbLockBackend rival = DynamoDbLockBackend.start(BackendFactory.dynamoClient(cfg), table, true, TTL,
+    try (SessionLockBackend<String> rival = DynamoDbLockStore.start(BackendFactory.dynamoClient(cfg), table, true, TTL,
         RENEW, System::nanoTime)) {
       Runnable rivalWins = () -> {
         try {
@@ -86,7 +87,7 @@ class DynamoDbLostRaceTest {
           throw new IllegalStateException(e);
         }
       };
-      try (DynamoDbLockBackend east = DynamoDbLockBackend.start(beforeEachLockPut(BackendFactory.dynamoClient(cfg),
+      try (SessionLockBackend<String> east = DynamoDbLockStore.start(beforeEachLockPut(BackendFactory.dynamoClient(cfg),
           rivalWins), table, true, TTL, RENEW, System::nanoTime)) {
         AcquireResult r = east.acquire("ns/a", new LockValue("pod-e", "east", Instant.parse("2026-03-01T10:00:00Z")));
 

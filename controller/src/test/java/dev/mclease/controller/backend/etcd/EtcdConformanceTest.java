@@ -46,7 +46,7 @@ class EtcdConformanceTest extends GlobalLockBackendConformance {
   protected GlobalLockBackend connect(List<InetSocketAddress> addresses, String scope, Duration ttl,
       Duration renew, LongSupplier nanoTime) {
     List<String> endpoints = addresses.stream().map(a -> "http://" + a.getHostString() + ":" + a.getPort()).toList();
-    return EtcdLockBackend.connect(EtcdBackendConfig.builder(endpoints).ttl(ttl).renewInterval(renew)
+    return EtcdLockStore.connect(EtcdBackendConfig.builder(endpoints).ttl(ttl).renewInterval(renew)
         .keyPrefix("/" + scope).build(), nanoTime);
   }
 

@@ -9,6 +9,7 @@ import dev.mclease.controller.backend.BackendException;
 import dev.mclease.controller.backend.Held;
 import dev.mclease.controller.backend.LockEvent;
 import dev.mclease.controller.backend.LockValue;
+import dev.mclease.controller.backend.session.SessionLockBackend;
 import dev.mclease.controller.backend.MalformedValueException;
 import dev.mclease.testbed.etcd.EtcdCluster;
 import dev.mclease.testbed.etcd.EtcdProvider;
@@ -34,14 +35,14 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** EtcdLockBackend against a real etcd 3.4 (the Debian binary, one member, random loopback ports). */
+/** The etcd backend (EtcdLockStore under the session keeper) against a real etcd 3.4 (the Debian binary, one member, random loopback ports). */
 class EtcdLockBackendTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(EtcdLockBackendTest.class);
   private static EtcdCluster etcd;
   private static Client raw;
 
-  private final List<EtcdLockBackend> backends = new ArrayList<>();
+  private final List<SessionLockBackend<Long>> backends = new ArrayList<>();
   private String prefix;
 
   @BeforeAll
@@ -67,17 +68,17 @@ class EtcdLockBackendTest {
 
   @AfterEach
   void closeBackends() {
-    backends.forEach(EtcdLockBackend::close);
+    backends.forEach(SessionLockBackend::close);
   }
 
-  private EtcdLockBackend session(List<String> endpoints, Duration ttl) {
-    EtcdLockBackend b = EtcdLockBackend.connect(EtcdBackendConfig.builder(endpoints).ttl(ttl)
+  private SessionLockBackend<Long> session(List<String> endpoints, Duration ttl) {
+    SessionLockBackend<Long> b = EtcdLockStore.connect(EtcdBackendConfig.builder(endpoints).ttl(ttl)
         .renewInterval(Duration.ofMillis(300)).keyPrefix(prefix).build(), System::nanoTime);
     backends.add(b);
     return b;
   }
 
-  private EtcdLockBackend session() {
+  private SessionLockBackend<Long> session() {
     return session(etcd.endpoints(), Duration.ofSeconds(3));
   }
 
@@ -92,8 +93,8 @@ class EtcdLockBackendTest {
 
   @Test
   void twoSessionsExcludeEachOtherAndTokensStrictlyIncrease() throws Exception {
-    EtcdLockBackend east = session();
-    EtcdLockBackend west = session();
+    SessionLockBackend<Long> east = session();
+    SessionLockBackend<Long> west = session();
 
     long t1 = granted(east.acquire("ns/a", value("pod-e", "east")));
     AcquireResult r = west.acquire("ns/a", value("pod-w", "west"));
@@ -113,8 +114,8 @@ class EtcdLockBackendTest {
 
   @Test
   void releaseIsGuardedByTheToken() throws Exception {
-    EtcdLockBackend east = session();
-    EtcdLockBackend west = session();
+    SessionLockBackend<Long> east = session();
+    SessionLockBackend<Long> west = session();
     long old = granted(east.acquire("ns/a", value("pod-e", "east")));
     east.release("ns/a", old);
     long now = granted(east.acquire("ns/a", value("pod-e", "east")));
@@ -127,8 +128,8 @@ class EtcdLockBackendTest {
 
   @Test
   void watchSeesAcquireAndReleaseFast() throws Exception {
-    EtcdLockBackend east = session();
-    EtcdLockBackend west = session();
+    SessionLockBackend<Long> east = session();
+    SessionLockBackend<Long> west = session();
     List<LockEvent> events = new CopyOnWriteArrayList<>();
     List<Long> arrivals = new CopyOnWriteArrayList<>();
     west.watch("ns/a", e -> {
@@ -152,8 +153,8 @@ class EtcdLockBackendTest {
 
   @Test
   void watchSeesExpiryAboutTtlAfterTheHolderStopsRenewing() throws Exception {
-    EtcdLockBackend east = session(etcd.endpoints(), Duration.ofSeconds(2));
-    EtcdLockBackend west = session();
+    SessionLockBackend<Long> east = session(etcd.endpoints(), Duration.ofSeconds(2));
+    SessionLockBackend<Long> west = session();
     List<LockEvent> events = new CopyOnWriteArrayList<>();
     west.watch("ns/a", events::add);
     long token = granted(east.acquire("ns/a", value("pod-e", "east")));
@@ -173,10 +174,10 @@ class EtcdLockBackendTest {
 
   @Test
   void aLateAppliedAcquireOfThisSessionIsAdoptedOrReplacedNeverLeftHeldForever() throws Exception {
-    EtcdLockBackend east = session();
-    EtcdLockBackend west = session();
+    SessionLockBackend<Long> east = session();
+    SessionLockBackend<Long> west = session();
     granted(east.acquire("ns/warmup", value("pod-e", "east")));
-    long lease = east.sessionLeaseId();
+    long lease = east.session().orElse(0L);
     // What etcd does with a txn whose client gave up (timeout during a quorum loss): it applies it later.
     raw.getKVClient().put(bytes(prefix + "/ns/q"), bytes(value("pod-e", "east").toJson()),
         io.etcd.jetcd.options.PutOption.builder().withLeaseId(lease).build()).get(5, TimeUnit.SECONDS);
@@ -195,7 +196,7 @@ class EtcdLockBackendTest {
 
   @Test
   void malformedValueIsReportedAndCountsAsHeld() throws Exception {
-    EtcdLockBackend east = session();
+    SessionLockBackend<Long> east = session();
     raw.getKVClient().put(bytes(prefix + "/ns/bad"), bytes("{not json")).get(5, TimeUnit.SECONDS);
     assertThatThrownBy(() -> east.acquire("ns/bad", value("pod-e", "east")))
         .isInstanceOf(MalformedValueException.class)
@@ -208,11 +209,11 @@ class EtcdLockBackendTest {
 
   @Test
   void hundredKeysOfOneSessionShareOneEtcdLease() throws Exception {
-    EtcdLockBackend east = session();
+    SessionLockBackend<Long> east = session();
     for (int i = 0; i < 100; i++) {
       granted(east.acquire("ns/lease-" + i, value("pod-" + i, "east")));
     }
-    long lease = east.sessionLeaseId();
+    long lease = east.session().orElse(0L);
     assertThat(lease).isNotZero();
     List<KeyValue> kvs = raw.getKVClient().get(bytes(prefix + "/"), GetOption.builder().isPrefix(true).build())
         .get(5, TimeUnit.SECONDS).getKvs();
@@ -231,9 +232,9 @@ class EtcdLockBackendTest {
   @Test
   void etcdDownMeansErrorsAndALapsingHeldUntilNeverAGrant() throws Exception {
     try (EtcdCluster own = EtcdProvider.start(1)) {
-      EtcdLockBackend east = session(own.endpoints(), Duration.ofSeconds(2));
+      SessionLockBackend<Long> east = session(own.endpoints(), Duration.ofSeconds(2));
       long t1 = granted(east.acquire("ns/a", value("pod-e", "east")));
-      long firstLease = east.sessionLeaseId();
+      long firstLease = east.session().orElse(0L);
 
       own.stopMember(0);
       long stopped = System.nanoTime();
@@ -249,7 +250,7 @@ class EtcdLockBackendTest {
       // A new session; the old one is revoked, so its key is free again and is re-acquired with a larger token.
       await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() ->
           east.acquire("ns/a", value("pod-e", "east")) instanceof AcquireResult.Granted);
-      assertThat(east.sessionLeaseId()).isNotEqualTo(firstLease).isNotZero();
+      assertThat(east.session().orElse(0L)).isNotEqualTo(firstLease).isNotZero();
       assertThat(east.current("ns/a")).map(Held::token).get().isNotNull();
       assertThat(east.current("ns/a").get().token()).isGreaterThan(t1);
       assertThat(east.health().reachable()).isTrue();

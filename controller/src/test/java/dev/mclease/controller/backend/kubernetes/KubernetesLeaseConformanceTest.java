@@ -55,16 +55,16 @@ class KubernetesLeaseConformanceTest extends GlobalLockBackendConformance {
         .withRequestRetryBackoffLimit(0)
         .build();
     KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
-    return KubernetesLeaseBackend.start(client, true, "default", scope, ttl, renew, nanoTime);
+    return HubLeaseStore.start(client, true, "default", scope, ttl, renew, nanoTime);
   }
 
   @Override
   protected void writeMalformed(String scope, String key, String raw) {
     hub.client().leases().inNamespace("default").resource(new LeaseBuilder().withNewMetadata()
         .withName(scope + "." + key.replace('/', '.'))
-        .addToAnnotations(KubernetesLeaseBackend.SESSION, "someone")
-        .addToAnnotations(KubernetesLeaseBackend.VALUE, raw)
-        .addToAnnotations(KubernetesLeaseBackend.TOKEN, "7")
+        .addToAnnotations(HubLeaseStore.SESSION, "someone")
+        .addToAnnotations(HubLeaseStore.VALUE, raw)
+        .addToAnnotations(HubLeaseStore.TOKEN, "7")
         .endMetadata().withNewSpec().withHolderIdentity("someone").endSpec().build()).create();
   }
 
