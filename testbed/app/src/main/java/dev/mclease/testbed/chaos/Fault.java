@@ -100,7 +100,8 @@ public interface Fault {
 
   /**
    * The lock store crashes and comes back with its data: PostgreSQL {@code -m immediate} then start, ZooKeeper
-   * stopped then restarted, dynalite SIGKILLed then started, every etcd member SIGKILLed then started. The embedded
+   * stopped then restarted, dynalite or fake-gcs-server SIGKILLed then started, every etcd member SIGKILLed then
+   * started. The embedded
    * hub of the kubernetes backend keeps its objects in memory and cannot restart, so for it the hub's API server
    * becomes unreachable for every controller instead (all their hub links black-holed), then reachable again.
    */

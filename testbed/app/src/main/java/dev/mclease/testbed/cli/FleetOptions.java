@@ -31,7 +31,8 @@ final class FleetOptions {
       description = "Global lock store the controllers contend in (default: ${DEFAULT-VALUE}): etcd (members started"
           + " here, see --etcd-members), postgres (a throw-away PostgreSQL server; Debian package postgresql),"
           + " zookeeper (an in-process ZooKeeper server), dynamodb (the dynalite emulator; node, cached in"
-          + " .mcl/dynalite) or kubernetes (Leases in an extra cluster named 'hub', of the same kind).")
+          + " .mcl/dynalite), gcs (the fake-gcs-server emulator, built by ./mcl from its Go module) or kubernetes"
+          + " (Leases in an extra cluster named 'hub', of the same kind).")
   String backend;
 
   Timings timings() {

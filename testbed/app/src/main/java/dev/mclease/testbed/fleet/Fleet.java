@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A whole multi-cluster election on one machine: N clusters, a shared lock store (etcd by default; PostgreSQL,
- * ZooKeeper, dynalite or a hub cluster with {@link Builder#backend(String)}), one election controller per cluster
- * and K candidates per cluster, every link behind a proxy that faults can cut, every leadership change recorded
- * in one {@link History}.
+ * ZooKeeper, dynalite, fake-gcs-server or a hub cluster with {@link Builder#backend(String)}), one election
+ * controller per cluster and K candidates per cluster, every link behind a proxy that faults can cut, every
+ * leadership change recorded in one {@link History}.
  */
 public final class Fleet implements AutoCloseable {
 
@@ -130,7 +130,7 @@ public final class Fleet implements AutoCloseable {
     return store;
   }
 
-  /** etcd, postgres, zookeeper, dynamodb or kubernetes. */
+  /** etcd, postgres, zookeeper, dynamodb, gcs or kubernetes. */
   public String backend() {
     return store.kind();
   }
@@ -254,8 +254,8 @@ public final class Fleet implements AutoCloseable {
 
     /**
      * The global lock store: "etcd" (default), "postgres" (a throw-away PostgreSQL server), "zookeeper" (an
-     * in-process ZooKeeper server), "dynamodb" (the dynalite emulator) or "kubernetes" (Leases in an extra cluster
-     * named "hub" of the same kind as the others).
+     * in-process ZooKeeper server), "dynamodb" (the dynalite emulator), "gcs" (the fake-gcs-server emulator) or
+     * "kubernetes" (Leases in an extra cluster named "hub" of the same kind as the others).
      *
      * @throws IllegalArgumentException for any other value, listing the valid ones
      */

@@ -8,6 +8,8 @@ import dev.mclease.testbed.etcd.EtcdCluster;
 import dev.mclease.testbed.fault.TcpProxy;
 import dev.mclease.testbed.store.DynaliteProvider;
 import dev.mclease.testbed.store.DynaliteServer;
+import dev.mclease.testbed.store.FakeGcsProvider;
+import dev.mclease.testbed.store.FakeGcsServer;
 import dev.mclease.testbed.store.PostgresProvider;
 import dev.mclease.testbed.store.PostgresServer;
 import dev.mclease.testbed.store.ZooKeeperProvider;
@@ -26,13 +28,15 @@ import java.util.stream.Collectors;
 
 /**
  * The global lock store a fleet's controllers contend in: etcd (default), PostgreSQL, ZooKeeper, DynamoDB (the
- * dynalite emulator) or a hub Kubernetes cluster. Every controller reaches it through its own {@link TcpProxy}s
- * (one per {@link #targets() target}), so a fault can cut one controller from the store.
+ * dynalite emulator), Google Cloud Storage (the fake-gcs-server emulator) or a hub Kubernetes cluster. Every
+ * controller reaches it through its own {@link TcpProxy}s (one per {@link #targets() target}), so a fault can cut
+ * one controller from the store.
  */
 public abstract class LockStore implements AutoCloseable {
 
   /** The {@code --backend} values a fleet accepts. */
-  public static final List<String> KINDS = List.of("etcd", "postgres", "zookeeper", "dynamodb", "kubernetes");
+  public static final List<String> KINDS = List.of("etcd", "postgres", "zookeeper", "dynamodb", "gcs",
+      "kubernetes");
 
   /** The name of the extra embedded cluster that holds the Leases of the {@code kubernetes} backend. */
   public static final String HUB = "hub";
@@ -46,7 +50,7 @@ public abstract class LockStore implements AutoCloseable {
     return kind;
   }
 
-  /** etcd, postgres, zookeeper, dynamodb or kubernetes. */
+  /** etcd, postgres, zookeeper, dynamodb, gcs or kubernetes. */
   public abstract String kind();
 
   /** Where the store listens; each controller gets one proxy per target. */
@@ -82,6 +86,7 @@ public abstract class LockStore implements AutoCloseable {
       case "postgres" -> ServerStore.postgres(PostgresProvider.start());
       case "zookeeper" -> ServerStore.zookeeper(ZooKeeperProvider.startFor(timings.backendTtl()));
       case "dynamodb" -> ServerStore.dynamodb(DynaliteProvider.start());
+      case "gcs" -> ServerStore.gcs(FakeGcsProvider.start());
       case "kubernetes" -> new HubStore(provider.start(HUB));
       default -> throw new IllegalArgumentException("etcd is started by the fleet itself");
     };
@@ -148,7 +153,10 @@ public abstract class LockStore implements AutoCloseable {
     }
   }
 
-  /** A single store process on loopback (PostgreSQL, ZooKeeper, dynalite) that can be killed and restarted. */
+  /**
+   * A single store process on loopback (PostgreSQL, ZooKeeper, dynalite, fake-gcs-server) that can be killed and
+   * restarted.
+   */
   private static final class ServerStore extends LockStore {
     private final String kind;
     private final int port;
@@ -192,6 +200,24 @@ public abstract class LockStore implements AutoCloseable {
             URI via = links.get(0).uri("http");
             return base(Kind.DYNAMODB, t).dynamoDb("http://" + via.getHost() + ":" + via.getPort(), "us-east-1",
                 "mclease-locks", true, true).build();
+          }, server::kill, server::start, server::close);
+    }
+
+    /** The bucket every controller of a gcs fleet uses (created when the emulator starts). */
+    static final String GCS_BUCKET = "mclease-locks";
+
+    static ServerStore gcs(FakeGcsServer server) {
+      try {
+        server.createBucket(GCS_BUCKET);
+      } catch (RuntimeException e) {
+        server.close();
+        throw e;
+      }
+      return new ServerStore("gcs", server.port(), "gcs (fake-gcs-server " + FakeGcsProvider.VERSION + ") "
+          + server.endpoint() + ", bucket " + GCS_BUCKET, (links, t) -> {
+            URI via = links.get(0).uri("http");
+            return base(Kind.GCS, t).gcs(GCS_BUCKET, "mclease", "http://" + via.getHost() + ":" + via.getPort())
+                .build();
           }, server::kill, server::start, server::close);
     }
 

@@ -9,6 +9,7 @@ import dev.mclease.testbed.chaos.FaultInjector;
 import dev.mclease.testbed.history.HistoryChecker;
 import dev.mclease.testbed.history.HistoryEvent;
 import dev.mclease.testbed.store.DynaliteProvider;
+import dev.mclease.testbed.store.FakeGcsProvider;
 import dev.mclease.testbed.store.PostgresProvider;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,11 +27,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BackendFleetIT {
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"postgres", "dynamodb", "zookeeper", "kubernetes"})
+  @ValueSource(strings = {"postgres", "dynamodb", "gcs", "zookeeper", "kubernetes"})
   void liveElectionOnEveryStore(String backend) throws Exception {
     switch (backend) {
       case "postgres" -> assumeTrue(PostgresProvider.available(), PostgresProvider.INSTALL_HINT);
       case "dynamodb" -> assumeTrue(DynaliteProvider.findOrInstall().isPresent(), DynaliteProvider.INSTALL_HINT);
+      case "gcs" -> assumeTrue(FakeGcsProvider.find().isPresent(), FakeGcsProvider.INSTALL_HINT);
       default -> {
         // ZooKeeper runs in-process and the hub is an embedded cluster: nothing to install
       }

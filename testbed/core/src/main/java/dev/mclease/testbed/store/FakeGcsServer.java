@@ -4,6 +4,10 @@ import dev.mclease.testbed.util.Ports;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,6 +64,25 @@ public final class FakeGcsServer implements AutoCloseable {
   /** {@code http://127.0.0.1:<port>}, the host a GCS client is pointed at (its {@code STORAGE_EMULATOR_HOST}). */
   public String endpoint() {
     return "http://127.0.0.1:" + port;
+  }
+
+  /** Creates bucket {@code name} (the GCS backend expects an existing bucket); one that exists already is fine. */
+  public void createBucket(String name) {
+    HttpRequest create = HttpRequest.newBuilder(URI.create(endpoint() + "/storage/v1/b?project=mclease-emulator"))
+        .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"" + name + "\"}")).build();
+    try {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(create, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200 && r.statusCode() != 409) {
+        throw new IllegalStateException("fake-gcs-server: creating bucket " + name + " answered HTTP "
+            + r.statusCode() + ": " + r.body());
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("fake-gcs-server: creating bucket " + name + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating bucket " + name, e);
+    }
   }
 
   public synchronized boolean isRunning() {
