@@ -2,10 +2,14 @@ package dev.mclease.controller;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.DoubleSupplier;
 
 /**
  * The controller's Micrometer meters (Prometheus names in brackets):
@@ -18,7 +22,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code mclease.status.write} [mclease_status_write_seconds] timer,
  * {@code mclease.status.write.errors} [mclease_status_write_errors_total],
  * {@code mclease.reconcile.errors} [mclease_reconcile_errors_total],
- * {@code mclease.leases.watched} [mclease_leases_watched] gauge.
+ * {@code mclease.leases.watched} [mclease_leases_watched] gauge,
+ * {@code mclease.backend.reachable} [mclease_backend_reachable] gauge (1 while the lock store answers),
+ * and per lease ({@code namespace}, {@code name} tags):
+ * {@code mclease.lease.leaderless} [mclease_lease_leaderless_seconds] gauge (0 while this controller holds the
+ * lease's global lock, else the time since it last did or, if it never did, since it began serving the lease),
+ * {@code mclease.lease.failover.bound} [mclease_lease_failover_bound_seconds] gauge (L + G: a crashed candidate
+ * or a crashed controller is replaced within it),
+ * {@code mclease.lease.spec.invalid} [mclease_lease_spec_invalid] gauge (1 while condition InvalidSpec holds).
+ * The alert rules and the dashboard in controller/deploy/prometheus/ are written over these names.
  */
 public final class ControllerMetrics {
 
@@ -53,6 +65,35 @@ public final class ControllerMetrics {
     statusWrite = Timer.builder("mclease.status.write").tag("cluster", cluster)
         .description("Latency of status writes through /status").publishPercentileHistogram()
         .register(registry);
+  }
+
+  /** The lock store's reachability as the backend reports it ({@code health().reachable()}), read at each scrape. */
+  void backendReachable(BooleanSupplier reachable) {
+    Gauge.builder("mclease.backend.reachable", reachable, r -> r.getAsBoolean() ? 1 : 0).tag("cluster", cluster)
+        .description("1 while the global lock store answers, 0 while it does not").strongReference(true)
+        .register(registry);
+  }
+
+  /**
+   * Registers the per-lease gauges, read at each scrape; running the returned action removes them (the lease is
+   * no longer served).
+   */
+  Runnable lease(String namespace, String name, DoubleSupplier leaderlessSeconds, DoubleSupplier boundSeconds,
+      BooleanSupplier specInvalid) {
+    List<Meter> meters = List.of(
+        Gauge.builder("mclease.lease.leaderless", leaderlessSeconds, DoubleSupplier::getAsDouble)
+            .tags("cluster", cluster, "namespace", namespace, "name", name).baseUnit("seconds")
+            .description("0 while this controller holds the lease's global lock, else the time since it last did")
+            .strongReference(true).register(registry),
+        Gauge.builder("mclease.lease.failover.bound", boundSeconds, DoubleSupplier::getAsDouble)
+            .tags("cluster", cluster, "namespace", namespace, "name", name).baseUnit("seconds")
+            .description("L + G: the longest a lease with a live candidate goes without a leader after a crash")
+            .strongReference(true).register(registry),
+        Gauge.builder("mclease.lease.spec.invalid", specInvalid, b -> b.getAsBoolean() ? 1 : 0)
+            .tags("cluster", cluster, "namespace", namespace, "name", name)
+            .description("1 while the lease's spec cannot be served (condition InvalidSpec)")
+            .strongReference(true).register(registry));
+    return () -> meters.forEach(registry::remove);
   }
 
   void held(int delta) {

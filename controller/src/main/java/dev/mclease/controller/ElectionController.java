@@ -73,6 +73,7 @@ public final class ElectionController implements AutoCloseable {
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     this.metrics = new ControllerMetrics(Objects.requireNonNull(registry, "registry"), config.clusterName());
     this.output = output != null ? output : new KubernetesLeaseOutput(client, clock, config.clusterName());
+    this.metrics.backendReachable(() -> backend.health().reachable());
   }
 
   /**
@@ -274,6 +275,7 @@ public final class ElectionController implements AutoCloseable {
     private final LeaseWorker worker;
     private final SerialExecutor serial;
     private final AutoCloseable watch;
+    private final Runnable unregisterGauges;
     private ScheduledFuture<?> timer;
     private String lastError;
     private volatile boolean disposed;
@@ -286,6 +288,8 @@ public final class ElectionController implements AutoCloseable {
       }
       this.watch = backend.watch(worker.key(), this::onLockEvent);
       metrics.watched(1);
+      this.unregisterGauges = metrics.lease(namespace, name, worker::leaderlessSeconds, worker::failoverBoundSeconds,
+          worker::specInvalid);
     }
 
     private void onLockEvent(LockEvent e) {
@@ -354,6 +358,7 @@ public final class ElectionController implements AutoCloseable {
       }
       disposed = true;
       metrics.watched(-1);
+      unregisterGauges.run();
       closeQuietly(watch);
       ScheduledFuture<?> t = timer;
       if (t != null) {

@@ -67,6 +67,13 @@ final class LeaseWorker {
   /** The newest echo of {@link #mine}; null until its first echo. */
   private LastEcho lastEcho;
 
+  // --- what the metrics read at a scrape (published at the end of every reconcile)
+  private final long servedSinceNanos;
+  private volatile boolean holdingNow;
+  private volatile long lastHeldNanos;
+  private volatile boolean specInvalidNow;
+  private volatile int leaseSecondsNow;
+
   // --- lifecycle and output
   private boolean deleted;
   private boolean stopping;
@@ -91,6 +98,38 @@ final class LeaseWorker {
     this.renderer = new StatusRenderer(cfg, echoRule);
     this.retryNanos = cfg.retryPeriod().toNanos();
     this.writer = new StatusWriter(namespace, name, out, metrics, nanoTime);
+    this.servedSinceNanos = nanoTime.getAsLong();
+    this.lastHeldNanos = servedSinceNanos;
+  }
+
+  /**
+   * Metric: 0 while this controller holds the lease's global lock, else seconds since it last held it (or since it
+   * began serving the lease). The fleet has had no leader for the smallest value across its controllers.
+   */
+  double leaderlessSeconds() {
+    return holdingNow ? 0 : Math.max(0, nanoTime.getAsLong() - lastHeldNanos) / 1e9;
+  }
+
+  /** Metric: L + G, within which a crashed candidate (L) or a crashed controller (G) is replaced; 0 before a spec. */
+  double failoverBoundSeconds() {
+    int l = leaseSecondsNow;
+    return l <= 0 ? 0 : l + cfg.backendTtl().toMillis() / 1e3;
+  }
+
+  /** Metric: the spec cannot be served (condition InvalidSpec). */
+  boolean specInvalid() {
+    return specInvalidNow;
+  }
+
+  private void publish() {
+    long now = nanoTime.getAsLong();
+    if (mine != null || holdingNow) { // held now, or until this reconcile found it lost
+      lastHeldNanos = now;
+    }
+    holdingNow = mine != null;
+    specInvalidNow = spec != null && !deleted && SpecCheck.problem(spec) != null;
+    Integer l = spec == null ? null : spec.getLeaseDurationSeconds();
+    leaseSecondsNow = l == null ? 0 : l;
   }
 
   String key() {
@@ -176,6 +215,14 @@ final class LeaseWorker {
    * instant at which it must run again even if nothing happens ({@link Long#MAX_VALUE} = only on events).
    */
   long reconcile() {
+    try {
+      return reconcileOnce();
+    } finally {
+      publish();
+    }
+  }
+
+  private long reconcileOnce() {
     long now = nanoTime.getAsLong();
     long next = Long.MAX_VALUE;
     if (!heartbeat.seen()) {
