@@ -1,17 +1,12 @@
 package dev.mclease.client;
 
-import dev.mclease.crd.MicroTimes;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseSpec;
 import dev.mclease.crd.MultiClusterLeaseStatus;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.Lock;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,7 +63,6 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   public static final Duration DEFAULT_RETRY_PERIOD = Duration.ofSeconds(2);
 
   private static final Logger LOG = LoggerFactory.getLogger(MultiClusterLeaseLock.class);
-  private static final int RELEASE_ATTEMPTS = 3;
 
   private final String namespace;
   private final String name;
@@ -89,12 +83,12 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private final LongSupplier schedulerNanoTime = System::nanoTime;
   private final boolean watch;
   private final String subject;
-  private final ApiErrors errors;
   private final Problems problems;
   private final Problems watchProblems;
   private final Problems schemaProblems;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final IoLane io;
+  private final HeartbeatWriter writer;
   /**
    * Random per lock instance, written as spec.holderInstance with every heartbeat: a restart under the same identity
    * shows the controller a new instance, which it turns into a new acquisition with a larger fencing token.
@@ -128,7 +122,6 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.nanoTime = b.nanoTime;
     this.watch = b.watch;
     this.subject = MultiClusterLease.KIND + " " + namespace + "/" + name + " (" + identity + ")";
-    this.errors = new ApiErrors(namespace, name, renewDeadline);
     this.problems = new Problems(LOG, subject);
     this.watchProblems = new Problems(LOG, subject + " watch");
     this.schemaProblems = new Problems(LOG, subject);
@@ -136,6 +129,8 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.instance = UUID.randomUUID().toString();
     this.election = new LocalElection(identity, instance, leaseDuration, nanoTime.getAsLong());
     this.judge = new LeadershipJudge(identity, renewDeadline);
+    this.writer = new HeartbeatWriter(namespace, name, identity, instance, leaseDuration, renewDeadline, subject,
+        problems, schemaProblems, new Ledger());
   }
 
   /**
@@ -154,7 +149,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     long tickStart = schedulerNanoTime.getAsLong();
     if (startUsing(client)) {
       io.run(() -> {
-        signal(client);
+        writer.tick(client);
         return null;
       }, retryPeriod, "heartbeat", true);
       awaitConfirmation(tickStart + confirmWaitNanos);
@@ -380,7 +375,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       notifyAll(); // a tick waiting for a confirmation stops waiting: none can come now
     }
     judgementMayHaveChanged();
-    Boolean released = io.run(() -> releaseNow(client), renewDeadline, "release", false);
+    Boolean released = io.run(() -> writer.release(client), renewDeadline, "release", false);
     if (released == null) {
       if (throwOnFailure) {
         throw new LockException(subject + ": could not write spec.holderIdentity=\"\" within renewDeadline "
@@ -391,139 +386,43 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     return released;
   }
 
-  /** Runs on the io lane. */
-  private boolean releaseNow(KubernetesClient client) {
-    for (int attempt = 1; ; attempt++) {
-      MultiClusterLease current;
-      try {
-        current = resource(client).get();
-      } catch (KubernetesClientException e) {
-        reportFailure("get", e);
-        throw new LockException(subject + ": cannot release: " + problems.current().orElse(e.getMessage()), e);
+  // ------------------------------------------------------------------------------------------- the tick
+
+  /** What the writer asks the lock; each decision under the lock's monitor. */
+  private final class Ledger implements HeartbeatWriter.Ledger {
+    @Override
+    public void observe(MultiClusterLease obj) {
+      MultiClusterLeaseLock.this.observe(obj);
+    }
+
+    @Override
+    public HeartbeatWriter.Heartbeat nextHeartbeat(MultiClusterLeaseSpec current, boolean create) {
+      synchronized (MultiClusterLeaseLock.this) {
+        long now = nanoTime.getAsLong();
+        if (judge.isClosed()) {
+          return null;
+        }
+        // the local election decides (never by wall-clock expiry); at most one write per half retryPeriod
+        String took = create ? "" : election.mayWrite(current, now);
+        if (took == null || (!create && wrote && now - lastWriteNanos < minWriteIntervalNanos)) {
+          return null;
+        }
+        wrote = true;
+        lastWriteNanos = now;
+        return new HeartbeatWriter.Heartbeat(judge.heartbeat(clock.instant(), now), took);
       }
-      observe(current);
-      if (current == null || current.getSpec() == null || !identity.equals(current.getSpec().getHolderIdentity())) {
-        return false;
-      }
+    }
+
+    @Override
+    public Instant forgetForRelease() {
       Instant t;
-      synchronized (this) {
-        // Again, on the io lane: a heartbeat of a tick that was still in flight when release() began may have
-        // been recorded since. No echo may confirm us once the controller can see "" and free the lock at once.
+      synchronized (MultiClusterLeaseLock.this) {
         judge.forget();
         t = judge.nextT(clock.instant());
       }
       judgementMayHaveChanged();
-      try {
-        MultiClusterLease written = client.resource(withSpec(current, "", t)).update();
-        observe(written);
-        problems.clear();
-        LOG.info("{}: released the local candidacy (spec.holderIdentity=\"\")", subject);
-        return true;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-          reportFailure("update", e);
-          throw new LockException(subject + ": cannot release: " + problems.current().orElse(e.getMessage()), e);
-        }
-        if (attempt >= RELEASE_ATTEMPTS) {
-          throw new LockException(subject + ": release lost " + RELEASE_ATTEMPTS + " resourceVersion races in a row");
-        }
-        LOG.debug("{}: conflict while releasing, re-reading", subject);
-      }
+      return t;
     }
-  }
-
-  // ----------------------------------------------------------------------------------------- the tick
-
-  /** Runs on the io lane: read, maybe one spec write, observe. */
-  private void signal(KubernetesClient client) {
-    MultiClusterLease current;
-    try {
-      current = resource(client).get();
-    } catch (KubernetesClientException e) {
-      reportFailure("get", e);
-      return;
-    }
-    if (current == null) {
-      observe(null);
-      if (!isClosing()) {
-        createWithHeartbeat(client);
-      }
-      return;
-    }
-    observe(current);
-    Instant t;
-    String took;
-    synchronized (this) {
-      long now = nanoTime.getAsLong();
-      took = judge.isClosed() ? null : election.mayWrite(current.getSpec(), now);
-      if (took == null || (wrote && now - lastWriteNanos < minWriteIntervalNanos)) {
-        took = null;
-        t = null;
-      } else {
-        t = heartbeat(now);
-      }
-    }
-    if (t == null) {
-      problems.clear();
-      return;
-    }
-    try {
-      MultiClusterLease written = client.resource(withSpec(current, identity, t)).update();
-      problems.clear();
-      if (!took.isEmpty()) {
-        LOG.info("{}: became this cluster's local candidate ({}); leader once the election controller confirms",
-            subject, took);
-      }
-      observe(written);
-      checkSchema(written);
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
-        problems.clear();
-        LOG.debug("{}: another writer changed the object first (409); not an error, next tick decides", subject);
-      } else {
-        reportFailure("update", e);
-      }
-    }
-  }
-
-  private void createWithHeartbeat(KubernetesClient client) {
-    Instant t;
-    synchronized (this) {
-      t = heartbeat(nanoTime.getAsLong());
-    }
-    MultiClusterLease fresh = new MultiClusterLease();
-    fresh.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
-    fresh.setSpec(heartbeatSpec(t));
-    try {
-      MultiClusterLease created = client.resource(fresh).create();
-      problems.clear();
-      LOG.info("{}: created the object and became this cluster's local candidate", subject);
-      observe(created);
-      checkSchema(created);
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
-        problems.clear();
-        LOG.debug("{}: another candidate created the object first; not an error", subject);
-      } else {
-        reportFailure("create", e);
-      }
-    }
-  }
-
-  /** Reported once while the cluster's CRD prunes this release's fields from our heartbeat; see ApiErrors. */
-  private void checkSchema(MultiClusterLease written) {
-    MultiClusterLeaseSpec spec = written == null ? null : written.getSpec();
-    if (spec == null || !identity.equals(spec.getHolderIdentity())) {
-      return;
-    }
-    ApiErrors.outdatedCrd(spec).ifPresentOrElse(m -> schemaProblems.report("crd-outdated", m), schemaProblems::clear);
-  }
-
-  /** Picks the next T and remembers T → t0. Caller holds the monitor. */
-  private Instant heartbeat(long now) {
-    wrote = true;
-    lastWriteNanos = now;
-    return judge.heartbeat(clock.instant(), now);
   }
 
   // --------------------------------------------------------------------------------------- observation
@@ -559,10 +458,6 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   /** Whether the last observed spec names this instance as its cluster's local candidate. Caller holds the monitor. */
   private boolean holdsSpec() {
     return observed != null && observed.getSpec() != null && identity.equals(observed.getSpec().getHolderIdentity());
-  }
-
-  private synchronized boolean isClosing() {
-    return judge.isClosed();
   }
 
   /** Logs a leadership change once, and tells listeners. */
@@ -617,8 +512,8 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       }
       watchStarted = true;
     }
-    SharedIndexInformer<MultiClusterLease> started = ObjectWatch.start(resource(c), this::observe, watchProblems,
-        t -> errors.explain("list/watch", t, c.getMasterUrl().toString()));
+    SharedIndexInformer<MultiClusterLease> started = ObjectWatch.start(writer.resource(c), this::observe,
+        watchProblems, t -> writer.explain("list/watch", t, c));
     boolean stopNow;
     synchronized (this) {
       stopNow = closed;
@@ -632,11 +527,6 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     return true;
   }
 
-  private void reportFailure(String verb, KubernetesClientException e) {
-    KubernetesClient c = client;
-    problems.report(ApiErrors.key(verb, e), errors.explain(verb, e, c == null ? null : c.getMasterUrl().toString()));
-  }
-
   private void notifyListeners() {
     for (Runnable l : listeners) {
       try {
@@ -645,28 +535,6 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
         LOG.warn("{}: a listener failed", subject, e);
       }
     }
-  }
-
-  private Resource<MultiClusterLease> resource(KubernetesClient c) {
-    return c.resources(MultiClusterLease.class).inNamespace(namespace).withName(name);
-  }
-
-  private MultiClusterLease withSpec(MultiClusterLease current, String holder, Instant t) {
-    MultiClusterLease desired = new MultiClusterLease();
-    desired.setMetadata(new ObjectMetaBuilder(current.getMetadata()).build());
-    desired.setSpec(holder.isEmpty() ? new MultiClusterLeaseSpec("", leaseSeconds(), MicroTimes.of(t))
-        : heartbeatSpec(t));
-    desired.setStatus(null);
-    return desired;
-  }
-
-  /** Our heartbeat T, with the renewDeadline the controller caps confirmations by, and this lock instance. */
-  private MultiClusterLeaseSpec heartbeatSpec(Instant t) {
-    return new MultiClusterLeaseSpec(identity, leaseSeconds(), MicroTimes.of(t), renewDeadline.toMillis(), instance);
-  }
-
-  private int leaseSeconds() {
-    return (int) leaseDuration.toSeconds();
   }
 
   private MultiClusterLeaseStatus status() {

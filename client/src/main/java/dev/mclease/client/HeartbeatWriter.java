@@ -1,0 +1,211 @@
+package dev.mclease.client;
+
+import dev.mclease.crd.MicroTimes;
+import dev.mclease.crd.MultiClusterLease;
+import dev.mclease.crd.MultiClusterLeaseSpec;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import java.net.HttpURLConnection;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lock's I/O on its one object, run on the lock's io lane: a tick's read and at most one heartbeat write (or the
+ * create), and the release. What to write is never decided here: the {@link Ledger} (the lock, under its monitor)
+ * says whether a heartbeat may be written and which T, and takes in every state read or written. Every write is a
+ * resourceVersion CAS; a 409 is another writer's turn, not an error.
+ */
+final class HeartbeatWriter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MultiClusterLeaseLock.class);
+  private static final int RELEASE_ATTEMPTS = 3;
+
+  /** The lock's side: decisions and state, each call under the lock's monitor. */
+  interface Ledger {
+    /** Takes in a state of the object (null = it does not exist). */
+    void observe(MultiClusterLease obj);
+
+    /**
+     * The heartbeat to write on {@code current} (null = the object is missing: create it), or null when none may be
+     * written now. {@link Heartbeat#took} says why we may write while we did not hold spec ("" when we hold it).
+     */
+    Heartbeat nextHeartbeat(MultiClusterLeaseSpec current, boolean create);
+
+    /** Release: forgets our heartbeats (no echo may confirm us any more) and picks the T of the released spec. */
+    Instant forgetForRelease();
+  }
+
+  /** A heartbeat to write: T, and why ({@link LocalElection#mayWrite}). */
+  record Heartbeat(Instant t, String took) {
+  }
+
+  private final String namespace;
+  private final String name;
+  private final String identity;
+  private final String instance;
+  private final Duration leaseDuration;
+  private final Duration renewDeadline;
+  private final String subject;
+  private final ApiErrors errors;
+  private final Problems problems;
+  private final Problems schemaProblems;
+  private final Ledger ledger;
+
+  HeartbeatWriter(String namespace, String name, String identity, String instance, Duration leaseDuration,
+      Duration renewDeadline, String subject, Problems problems, Problems schemaProblems, Ledger ledger) {
+    this.namespace = namespace;
+    this.name = name;
+    this.identity = identity;
+    this.instance = instance;
+    this.leaseDuration = leaseDuration;
+    this.renewDeadline = renewDeadline;
+    this.subject = subject;
+    this.errors = new ApiErrors(namespace, name, renewDeadline);
+    this.problems = problems;
+    this.schemaProblems = schemaProblems;
+    this.ledger = ledger;
+  }
+
+  /** The tick: read, maybe one spec write (or the create), observe. */
+  void tick(KubernetesClient client) {
+    MultiClusterLease current;
+    try {
+      current = resource(client).get();
+    } catch (KubernetesClientException e) {
+      reportFailure(client, "get", e);
+      return;
+    }
+    ledger.observe(current);
+    Heartbeat h = ledger.nextHeartbeat(current == null ? null : current.getSpec(), current == null);
+    if (h == null) {
+      problems.clear();
+      return;
+    }
+    if (current == null) {
+      create(client, h.t());
+      return;
+    }
+    try {
+      MultiClusterLease written = client.resource(withSpec(current, heartbeatSpec(h.t()))).update();
+      problems.clear();
+      if (!h.took().isEmpty()) {
+        LOG.info("{}: became this cluster's local candidate ({}); leader once the election controller confirms",
+            subject, h.took());
+      }
+      ledger.observe(written);
+      checkSchema(written);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        problems.clear();
+        LOG.debug("{}: another writer changed the object first (409); not an error, next tick decides", subject);
+      } else {
+        reportFailure(client, "update", e);
+      }
+    }
+  }
+
+  private void create(KubernetesClient client, Instant t) {
+    MultiClusterLease fresh = new MultiClusterLease();
+    fresh.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+    fresh.setSpec(heartbeatSpec(t));
+    try {
+      MultiClusterLease created = client.resource(fresh).create();
+      problems.clear();
+      LOG.info("{}: created the object and became this cluster's local candidate", subject);
+      ledger.observe(created);
+      checkSchema(created);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        problems.clear();
+        LOG.debug("{}: another candidate created the object first; not an error", subject);
+      } else {
+        reportFailure(client, "create", e);
+      }
+    }
+  }
+
+  /**
+   * Writes {@code spec.holderIdentity = ""} if this instance holds spec, re-reading on conflict; false when it did not
+   * hold it.
+   *
+   * @throws LockException when the write fails for another reason than losing the object to someone else
+   */
+  boolean release(KubernetesClient client) {
+    for (int attempt = 1; ; attempt++) {
+      MultiClusterLease current;
+      try {
+        current = resource(client).get();
+      } catch (KubernetesClientException e) {
+        reportFailure(client, "get", e);
+        throw new LockException(subject + ": cannot release: " + problems.current().orElse(e.getMessage()), e);
+      }
+      ledger.observe(current);
+      if (current == null || current.getSpec() == null || !identity.equals(current.getSpec().getHolderIdentity())) {
+        return false;
+      }
+      // Again, on the io lane: a heartbeat of a tick that was still in flight when release() began may have been
+      // recorded since. No echo may confirm us once the controller can see "" and free the lock at once.
+      Instant t = ledger.forgetForRelease();
+      try {
+        MultiClusterLease written = client.resource(withSpec(current,
+            new MultiClusterLeaseSpec("", leaseSeconds(), MicroTimes.of(t)))).update();
+        ledger.observe(written);
+        problems.clear();
+        LOG.info("{}: released the local candidacy (spec.holderIdentity=\"\")", subject);
+        return true;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+          reportFailure(client, "update", e);
+          throw new LockException(subject + ": cannot release: " + problems.current().orElse(e.getMessage()), e);
+        }
+        if (attempt >= RELEASE_ATTEMPTS) {
+          throw new LockException(subject + ": release lost " + RELEASE_ATTEMPTS + " resourceVersion races in a row");
+        }
+        LOG.debug("{}: conflict while releasing, re-reading", subject);
+      }
+    }
+  }
+
+  /** Reported once while the cluster's CRD prunes this release's fields from our heartbeat; see ApiErrors. */
+  private void checkSchema(MultiClusterLease written) {
+    MultiClusterLeaseSpec spec = written == null ? null : written.getSpec();
+    if (spec == null || !identity.equals(spec.getHolderIdentity())) {
+      return;
+    }
+    ApiErrors.outdatedCrd(spec).ifPresentOrElse(m -> schemaProblems.report("crd-outdated", m), schemaProblems::clear);
+  }
+
+  /** Explains a failed request against the lock's object (what happened and what to do). */
+  String explain(String verb, Throwable t, KubernetesClient client) {
+    return errors.explain(verb, t, client == null ? null : client.getMasterUrl().toString());
+  }
+
+  private void reportFailure(KubernetesClient client, String verb, KubernetesClientException e) {
+    problems.report(ApiErrors.key(verb, e), explain(verb, e, client));
+  }
+
+  Resource<MultiClusterLease> resource(KubernetesClient c) {
+    return c.resources(MultiClusterLease.class).inNamespace(namespace).withName(name);
+  }
+
+  private static MultiClusterLease withSpec(MultiClusterLease current, MultiClusterLeaseSpec spec) {
+    MultiClusterLease desired = new MultiClusterLease();
+    desired.setMetadata(new ObjectMetaBuilder(current.getMetadata()).build());
+    desired.setSpec(spec);
+    desired.setStatus(null);
+    return desired;
+  }
+
+  /** Our heartbeat T, with the renewDeadline the controller caps confirmations by, and this lock instance. */
+  private MultiClusterLeaseSpec heartbeatSpec(Instant t) {
+    return new MultiClusterLeaseSpec(identity, leaseSeconds(), MicroTimes.of(t), renewDeadline.toMillis(), instance);
+  }
+
+  private int leaseSeconds() {
+    return (int) leaseDuration.toSeconds();
+  }
+}
