@@ -27,7 +27,6 @@ import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
@@ -65,6 +64,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
   private final Map<String, Long> granted = new ConcurrentHashMap<>();
   private final Map<String, Object> keyLocks = new ConcurrentHashMap<>();
   private final Object sessionLock = new Object();
+  private final ZNodeWatch watch;
 
   private volatile long grantedSession;
   private final HeldUntil heldUntil;
@@ -87,6 +87,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
       t.setDaemon(true);
       return t;
     });
+    this.watch = new ZNodeWatch(curator, listeners, this::path, timer);
   }
 
   /**
@@ -114,7 +115,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
     c.start();
     long k = renewInterval.toNanos();
     b.timer.scheduleWithFixedDelay(b::renewSafely, 0, k, TimeUnit.NANOSECONDS);
-    b.timer.scheduleWithFixedDelay(b::pollAll, k, k, TimeUnit.NANOSECONDS);
+    b.timer.scheduleWithFixedDelay(b.watch::pollAll, k, k, TimeUnit.NANOSECONDS);
     return b;
   }
 
@@ -236,7 +237,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
   @Override
   public AutoCloseable watch(String key, Consumer<LockEvent> listener) {
     AutoCloseable handle = listeners.watch(key, listener);
-    submit(() -> poll(key));
+    watch.pollSoon(key);
     return handle;
   }
 
@@ -270,6 +271,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
   @Override
   public void close() {
     closed = true;
+    watch.close();
     timer.shutdownNow();
     // Closing a ZooKeeper handle ends its session, which deletes its ephemeral nodes at once; the SPI's close() lets
     // them expire instead. So the handle is dropped without a closeSession request (the client behaves as if the
@@ -449,9 +451,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
       listeners.fireSessionChange();
     }
     if (state == ConnectionState.RECONNECTED || state == ConnectionState.CONNECTED) {
-      for (String key : listeners.watchedKeys()) {
-        submit(() -> poll(key));
-      }
+      listeners.watchedKeys().forEach(watch::pollSoon);
     }
   }
 
@@ -465,39 +465,6 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
       // closing
     }
   }
-
-  // ---------------------------------------------------------------------------------------------- watch
-
-  private void pollAll() {
-    for (String key : listeners.watchedKeys()) {
-      poll(key);
-    }
-  }
-
-  private synchronized void poll(String key) {
-    if (closed || !listeners.isWatched(key)) {
-      return;
-    }
-    try {
-      if (!curator.getZookeeperClient().isConnected()) {
-        throw new BackendException("not connected");
-      }
-      ZooKeeper zk = curator.getZookeeperClient().getZooKeeper();
-      Watcher rearm = e -> submit(() -> poll(key));
-      Stat stat = new Stat();
-      try {
-        byte[] data = zk.getData(path(key), rearm, stat);
-        listeners.observed(key, stat.getCzxid(),
-            LockValue.parseOrNull(data == null ? "" : new String(data, StandardCharsets.UTF_8)));
-      } catch (KeeperException.NoNodeException e) {
-        zk.exists(path(key), rearm); // watch for creation
-        listeners.observed(key, 0, null);
-      }
-    } catch (Exception e) {
-      listeners.unreadable(key);
-    }
-  }
-
 
   // ---------------------------------------------------------------------------------------------- helpers
 
