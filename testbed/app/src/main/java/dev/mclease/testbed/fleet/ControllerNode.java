@@ -9,8 +9,8 @@ import dev.mclease.testbed.fault.TcpProxy;
 import dev.mclease.testbed.time.SkewableClock;
 import dev.mclease.testbed.time.SkewableNanoTime;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +36,8 @@ public final class ControllerNode implements AutoCloseable {
   private final List<TcpProxy> etcdProxies = new ArrayList<>();
   private final SkewableClock clock = SkewableClock.system();
   private final SkewableNanoTime nanoTime = SkewableNanoTime.system();
-  private final MeterRegistry registry = new SimpleMeterRegistry();
+  /** Prometheus's registry, as in the controller's main: a test can serve it on /metrics (HealthServer). */
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private volatile KubernetesClient client;
   private volatile GlobalLockBackend backend;
   private volatile ElectionController controller;
@@ -87,7 +88,7 @@ public final class ControllerNode implements AutoCloseable {
     return nanoTime;
   }
 
-  public MeterRegistry registry() {
+  public PrometheusMeterRegistry registry() {
     return registry;
   }
 
