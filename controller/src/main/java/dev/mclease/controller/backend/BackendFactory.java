@@ -3,7 +3,7 @@ package dev.mclease.controller.backend;
 import dev.mclease.controller.backend.dynamodb.DynamoDbLockStore;
 import dev.mclease.controller.backend.etcd.EtcdBackendConfig;
 import dev.mclease.controller.backend.etcd.EtcdLockStore;
-import dev.mclease.controller.backend.gcs.GcsLockBackend;
+import dev.mclease.controller.backend.gcs.GcsLockStore;
 import dev.mclease.controller.backend.kubernetes.HubLeaseStore;
 import dev.mclease.controller.backend.postgres.PostgresLockStore;
 import dev.mclease.controller.backend.zookeeper.ZooKeeperLockBackend;
@@ -55,7 +55,7 @@ public final class BackendFactory {
           cfg.hubLeasePrefix(), cfg.ttl(), cfg.renewInterval(), nanoTime);
       case DYNAMODB -> DynamoDbLockStore.start(dynamoClient(cfg), cfg.dynamoTable(), cfg.dynamoCreateTable(),
           cfg.ttl(), cfg.renewInterval(), nanoTime);
-      case GCS -> GcsLockBackend.start(gcsClient(cfg), cfg.gcsBucket(), cfg.gcsPrefix(), cfg.ttl(),
+      case GCS -> GcsLockStore.start(gcsClient(cfg), cfg.gcsBucket(), cfg.gcsPrefix(), cfg.ttl(),
           cfg.renewInterval(), nanoTime);
     };
   }

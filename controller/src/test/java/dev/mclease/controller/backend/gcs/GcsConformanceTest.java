@@ -74,8 +74,8 @@ class GcsConformanceTest extends GlobalLockBackendConformance {
   protected void writeMalformed(String scope, String key, String raw) throws Exception {
     try (Storage s = BackendFactory.gcsClient(config(server.endpoint(), scope, TTL, RENEW))) {
       GcsObjects objects = new GcsObjects(s, BUCKET, scope);
-      objects.write(objects.lockObject(key), Map.of(GcsLockBackend.SESSION, "hand", GcsLockBackend.TOKEN, "7",
-          GcsLockBackend.VALUE, raw), raw, 0);
+      objects.write(objects.lockObject(key), Map.of(GcsLockStore.SESSION, "hand", GcsLockStore.TOKEN, "7",
+          GcsLockStore.VALUE, raw), raw, 0);
     }
   }
 

@@ -8,6 +8,7 @@ import com.google.cloud.storage.Storage;
 import dev.mclease.controller.backend.AcquireResult;
 import dev.mclease.controller.backend.BackendConfig;
 import dev.mclease.controller.backend.BackendFactory;
+import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.LockValue;
 import dev.mclease.testbed.store.FakeGcsProvider;
 import dev.mclease.testbed.store.FakeGcsServer;
@@ -71,7 +72,7 @@ class GcsLostRaceTest {
     LockValue rivalValue = new LockValue("pod-w", "west", Instant.parse("2026-03-01T10:00:00Z"));
     AtomicInteger rivalGrants = new AtomicInteger();
     long[] rivalToken = new long[1];
-    try (GcsLockBackend rival = GcsLockBackend.start(BackendFactory.gcsClient(cfg), GcsConformanceTest.BUCKET,
+    try (GlobalLockBackend rival = GcsLockStore.start(BackendFactory.gcsClient(cfg), GcsConformanceTest.BUCKET,
         prefix, TTL, RENEW, System::nanoTime)) {
       Runnable rivalWins = () -> {
         try {
@@ -86,7 +87,7 @@ class GcsLostRaceTest {
           throw new IllegalStateException(e);
         }
       };
-      try (GcsLockBackend east = GcsLockBackend.start(beforeEachLockWrite(BackendFactory.gcsClient(cfg), rivalWins),
+      try (GlobalLockBackend east = GcsLockStore.start(beforeEachLockWrite(BackendFactory.gcsClient(cfg), rivalWins),
           GcsConformanceTest.BUCKET, prefix, TTL, RENEW, System::nanoTime)) {
         AcquireResult r = east.acquire("ns/a", new LockValue("pod-e", "east", Instant.parse("2026-03-01T10:00:00Z")));
 
