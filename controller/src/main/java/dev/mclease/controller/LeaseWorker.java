@@ -56,6 +56,11 @@ final class LeaseWorker {
   private MultiClusterLeaseSpec spec;
   private long generation;
   private final HeartbeatObserver heartbeat = new HeartbeatObserver();
+  /** What the object's annotations ask of an operator hand-over, and this controller's part in it. */
+  private HandOver.Request handOverRequest = HandOver.Request.NONE;
+  private final HandOver handOver;
+  /** Why an operator wants {@link #mine} to step down, or null; decided at the start of every reconcile. */
+  private ReleaseReason stepDown;
 
   // --- the global lock
   private LeaseState state = LeaseState.IDLE;
@@ -98,6 +103,7 @@ final class LeaseWorker {
     this.renderer = new StatusRenderer(cfg, echoRule);
     this.retryNanos = cfg.retryPeriod().toNanos();
     this.writer = new StatusWriter(namespace, name, out, metrics, nanoTime);
+    this.handOver = new HandOver(cfg.clusterName());
     this.servedSinceNanos = nanoTime.getAsLong();
     this.lastHeldNanos = servedSinceNanos;
   }
@@ -160,6 +166,8 @@ final class LeaseWorker {
     this.deleted = false;
     Long gen = lease.getMetadata() == null ? null : lease.getMetadata().getGeneration();
     this.generation = gen == null ? 0 : gen;
+    this.handOverRequest = HandOver.Request.of(lease.getMetadata() == null ? null
+        : lease.getMetadata().getAnnotations());
     if (!heartbeat.seen() && lease.getStatus() != null) {
       writer.adopt(lease.getStatus().getConditions()); // keep lastTransitionTime of a previous controller process
     }
@@ -232,6 +240,7 @@ final class LeaseWorker {
     if (cv.alive()) {
       next = Math.min(next, cv.aliveUntilNanos());
     }
+    stepDown = handOver.stepDown(handOverRequest, mine == null ? Long.MIN_VALUE : mine.token(), now, leaseNanos());
 
     // 1. Lost without releasing: once heldUntil has passed the session can no longer vouch for the key, and that is
     //    final (a lapse is never revived: HeldUntil).
@@ -245,7 +254,7 @@ final class LeaseWorker {
     // 2. Release when the candidate is gone, changed, invalid, or we stop — only once ReleaseRule allows it.
     if (updateState(cv) == LeaseState.RELEASING) {
       ReleaseReason why = ReleaseReason.of(deleted, stopping, cv.invalid() != null, cv.holder().isEmpty(),
-          cv.alive(), mine.holder().equals(cv.holder()));
+          cv.alive(), mine.holder().equals(cv.holder()), stepDown);
       if (releaseRule.mayRelease(why, lastEcho, now)) {
         release(why);
       } else {
@@ -261,10 +270,16 @@ final class LeaseWorker {
     }
 
     // 3. Contend for the candidate, or learn who holds the key.
-    if (cv.candidate() != null && mine == null) {
+    long acquireFrom = handOver.acquireFrom(handOverRequest, now, leaseNanos());
+    if (cv.candidate() != null && mine == null && acquireFrom - now <= 0) {
       acquire(cv.candidate(), cv.instance());
       if (mine == null) {
         next = Math.min(next, now + retryNanos);
+      }
+    } else if (cv.candidate() != null && mine == null) {
+      next = Math.min(next, acquireFrom); // an operator hand-over: another cluster's turn first
+      if (needLookup) {
+        lookup();
       }
     } else if (mine == null && needLookup && !stopping) {
       lookup();
@@ -296,8 +311,8 @@ final class LeaseWorker {
   }
 
   private LeaseState updateState(CandidateView cv) {
-    state = LeaseState.of(mine != null, mine != null && mine.serves(cv.candidate(), cv.instance()), other != null,
-        cv.candidate() != null);
+    state = LeaseState.of(mine != null, mine != null && mine.serves(cv.candidate(), cv.instance()) && stepDown == null,
+        other != null, cv.candidate() != null);
     return state;
   }
 
@@ -375,12 +390,19 @@ final class LeaseWorker {
           + mine.holder() + " (fencing token " + mine.token() + "): " + why.label());
       metrics.released(why.label());
       metrics.held(-1);
+      handOver.released(why, nanoTime.getAsLong(), leaseNanos());
       mine = null;
       lastEcho = null;
       needLookup = true;
     } catch (BackendException e) {
       onBackendError("release", e);
     }
+  }
+
+  /** {@code L} of the spec in nanoseconds; 0 without one. */
+  private long leaseNanos() {
+    Integer l = spec == null ? null : spec.getLeaseDurationSeconds();
+    return l == null ? 0 : Duration.ofSeconds(l).toNanos();
   }
 
   private void lose(String why) {

@@ -18,7 +18,11 @@ enum ReleaseReason {
   /** The object was deleted. */
   DELETED("deleted"),
   /** The controller is shutting down. */
-  SHUTDOWN("shutdown");
+  SHUTDOWN("shutdown"),
+  /** An operator asked this acquisition to step down ({@code kubectl mcl release}; {@link HandOver}). */
+  OPERATOR_RELEASE("operator-release"),
+  /** An operator prefers another cluster ({@code kubectl mcl move}; {@link HandOver}). */
+  MOVED("moved");
 
   private final String label;
 
@@ -42,9 +46,10 @@ enum ReleaseReason {
    * @param holderEmpty {@code spec.holderIdentity} is empty
    * @param alive the holder's heartbeat changed within {@code L}
    * @param sameHolder {@code spec.holderIdentity} is the identity the key was acquired for
+   * @param handOver why an operator wants the acquisition to step down ({@link HandOver}), or null
    */
   static ReleaseReason of(boolean deleted, boolean stopping, boolean invalid, boolean holderEmpty, boolean alive,
-      boolean sameHolder) {
+      boolean sameHolder, ReleaseReason handOver) {
     if (deleted) {
       return DELETED;
     }
@@ -59,6 +64,9 @@ enum ReleaseReason {
     }
     if (!alive) {
       return HEARTBEAT_EXPIRED;
+    }
+    if (handOver != null) {
+      return handOver;
     }
     return sameHolder ? RESTARTED : HOLDER_CHANGED;
   }

@@ -78,6 +78,76 @@ class LeaseWorkerTest {
     return out.last();
   }
 
+  /** A heartbeat of pod-a on an object that carries operator annotations ({@link HandOver}). */
+  private void beatAnnotated(int n, java.util.Map<String, String> annotations) {
+    MultiClusterLease l = new MultiClusterLease();
+    l.setMetadata(new ObjectMetaBuilder().withNamespace("team-a").withName("my-operator")
+        .withGeneration(++generation).withAnnotations(annotations).build());
+    l.setSpec(new MultiClusterLeaseSpec("pod-a", 2, new MicroTime("2026-03-01T10:00:%02d.000000Z".formatted(n))));
+    worker.onSpec(l, now.get());
+  }
+
+  /** Heartbeats every 500 ms (L = 2 s) and backend renewals for {@code millis}, reconciling after each. */
+  private void keepBeating(int from, int millis, java.util.Map<String, String> annotations) {
+    for (int t = 0; t < millis; t += 500) {
+      advance(500);
+      renewed();
+      beatAnnotated(from++, annotations);
+      worker.reconcile();
+    }
+  }
+
+  private long acquisitions() {
+    return backend.calls.stream().filter(c -> c.startsWith("acquire")).count();
+  }
+
+  @Test
+  void anOperatorReleaseStepsDownOnlyOnceNoEchoCanBeInForceThenHoldsBackForL() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    long token = backend.keys.get(KEY).token();
+    java.util.Map<String, String> release = java.util.Map.of(HandOver.RELEASE_TOKEN, Long.toString(token));
+
+    beatAnnotated(2, release);
+    worker.reconcile();
+    assertThat(worker.state()).isEqualTo(LeaseState.RELEASING);
+    assertThat(backend.keys).as("an echo of T1 may still be in force: W + M not over").containsKey(KEY);
+    assertThat(st().getObservedRenewTime().getTime()).as("no echo once asked to step down")
+        .isEqualTo("2026-03-01T10:00:01.000000Z");
+
+    keepBeating(3, 2000, release); // seen(T1) + W + M = 1.5 s + 0.5 s
+    assertThat(backend.keys).doesNotContainKey(KEY);
+    assertThat(out.events).anyMatch(e -> e.contains("operator-release"));
+    assertThat(acquisitions()).as("held back: another cluster's turn").isEqualTo(1);
+
+    keepBeating(7, 2000, release); // L = 2 s after the release, nobody else took it
+    assertThat(acquisitions()).isEqualTo(2);
+    assertThat(backend.keys.get(KEY).token()).isGreaterThan(token);
+    assertThat(worker.state()).as("the new acquisition is not the one the operator named").isEqualTo(
+        LeaseState.HOLDING);
+  }
+
+  @Test
+  void aMoveToAnotherClusterStepsDownAndHoldsBackFor2LWhileTheOwnClusterKeepsTheKey() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    long token = backend.keys.get(KEY).token();
+
+    keepBeating(2, 1000, java.util.Map.of(HandOver.PREFERRED_CLUSTER, "east"));
+    assertThat(backend.keys.get(KEY).token()).as("east is preferred: nothing moves").isEqualTo(token);
+    assertThat(worker.state()).isEqualTo(LeaseState.HOLDING);
+
+    java.util.Map<String, String> west = java.util.Map.of(HandOver.PREFERRED_CLUSTER, "west");
+    keepBeating(4, 2500, west);
+    assertThat(backend.keys).doesNotContainKey(KEY);
+    assertThat(out.events).anyMatch(e -> e.contains("moved"));
+    assertThat(acquisitions()).isEqualTo(1);
+
+    keepBeating(9, 2000, west); // 2L after east first saw the preference, west has not taken it: east may again
+    assertThat(acquisitions()).isEqualTo(2);
+    assertThat(worker.state()).isEqualTo(LeaseState.HOLDING);
+  }
+
   @Test
   void acquiresForAnAliveCandidateAndEchoesEachNewRenewTime() {
     beat("pod-a", 1);

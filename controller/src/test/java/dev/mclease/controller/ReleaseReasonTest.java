@@ -21,7 +21,7 @@ class ReleaseReasonTest {
   })
   void firstMatchWins(boolean deleted, boolean stopping, boolean invalid, boolean holderEmpty, boolean alive,
       boolean sameHolder, ReleaseReason expected, String label) {
-    ReleaseReason r = ReleaseReason.of(deleted, stopping, invalid, holderEmpty, alive, sameHolder);
+    ReleaseReason r = ReleaseReason.of(deleted, stopping, invalid, holderEmpty, alive, sameHolder, null);
     assertThat(r).isEqualTo(expected);
     assertThat(r.label()).isEqualTo(label);
     assertThat(r.askedByCandidate()).isEqualTo(r == ReleaseReason.RELEASED);
