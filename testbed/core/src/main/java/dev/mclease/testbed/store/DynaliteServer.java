@@ -106,7 +106,12 @@ public final class DynaliteServer implements AutoCloseable {
     }
     Path log = data.resolveSibling(data.getFileName() + ".log");
     try {
-      process = new ProcessBuilder(List.of("node", cli.toString(), "--host", "127.0.0.1", "--port",
+      Path guard = data.resolveSibling(data.getFileName() + "-guard.js");
+      try (var in = DynaliteServer.class.getResourceAsStream("dynalite-guard.js")) {
+        Files.copy(in, guard, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      // through the guard: dynalite itself dies when a client aborts a request (see dynalite-guard.js)
+      process = new ProcessBuilder(List.of("node", guard.toString(), cli.toString(), "--host", "127.0.0.1", "--port",
           Integer.toString(port), "--path", data.toString(), "--createTableMs", "0", "--deleteTableMs", "0",
           "--updateTableMs", "0")).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -155,6 +160,7 @@ public final class DynaliteServer implements AutoCloseable {
     }
     try {
       Files.deleteIfExists(log);
+      Files.deleteIfExists(data.resolveSibling(data.getFileName() + "-guard.js"));
     } catch (IOException e) {
       LOG.debug("could not remove the dynalite log", e);
     }
