@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -253,14 +252,9 @@ public final class DynamoDbLockStore implements LockStore<String> {
   @Override
   public Optional<Stored> read(String key, String own) throws BackendException {
     Map<String, AttributeValue> item = get("lock#" + key);
-    String s = item == null ? "" : s(item, "session");
-    if (s.isEmpty()) {
-      return Optional.empty();
-    }
-    Stored stored = stored(item);
-    // a value nobody can read counts as held, whatever its session
-    return stored.valueOrNull() != null && !s.equals(own) && expiry.dead(s) ? Optional.empty() : Optional.of(stored);
+    return item == null ? Optional.empty() : expiry.counted(s(item, "session"), own, stored(item));
   }
+
 
   private long nextToken() throws BackendException {
     return Long.parseLong(call("next token", () -> db.updateItem(r -> r.tableName(table)
@@ -269,17 +263,7 @@ public final class DynamoDbLockStore implements LockStore<String> {
         .attributes().get("n").n());
   }
 
-  // ---------------------------------------------------------------------------------------------- watch
-
-  @Override
-  public void startWatching(BackendListeners listeners, Consumer<String> poll) {
-    // nothing pushes: every watched key is polled every K
-  }
-
-  @Override
-  public boolean pollsEveryInterval() {
-    return true;
-  }
+  // ---------------------------------------------------------------------------------------------- lifecycle
 
   @Override
   public void close() {

@@ -23,7 +23,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -252,26 +251,11 @@ public final class HubLeaseStore implements LockStore<String> {
   @Override
   public Optional<Stored> read(String key, String own) throws BackendException {
     Lease lock = get(lockName(key), "read lock " + key);
-    String s = lock == null ? "" : ann(lock, SESSION);
-    if (s.isEmpty()) {
-      return Optional.empty();
-    }
-    Stored stored = stored(lock);
-    // a value nobody can read counts as held, whatever its session
-    return stored.valueOrNull() != null && !s.equals(own) && expiry.dead(s) ? Optional.empty() : Optional.of(stored);
+    return lock == null ? Optional.empty() : expiry.counted(ann(lock, SESSION), own, stored(lock));
   }
 
-  // ---------------------------------------------------------------------------------------------- watch
 
-  @Override
-  public void startWatching(BackendListeners listeners, Consumer<String> poll) {
-    // nothing pushes expiry: every watched key is polled every K
-  }
-
-  @Override
-  public boolean pollsEveryInterval() {
-    return true;
-  }
+  // ---------------------------------------------------------------------------------------------- lifecycle
 
   @Override
   public void close() {

@@ -3,6 +3,7 @@ package dev.mclease.controller.backend.session;
 import dev.mclease.controller.backend.BackendException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -74,6 +75,19 @@ public final class ContenderExpiry {
     log.info("session {} unchanged for {} ms as seen here: marked dead", session, ttlNanos / 1_000_000);
     seen.remove(session);
     return true;
+  }
+
+  /**
+   * The key as it counts for a reader of session {@code own} (may be null): held by {@code holder} unless that is
+   * another session and dead. A value nobody can read counts as held whatever its session (docs/safety.md,
+   * invariant 7): only whoever wrote it can clear it.
+   */
+  public Optional<Stored> counted(String holder, String own, Stored stored) throws BackendException {
+    if (holder.isEmpty()) {
+      return Optional.empty();
+    }
+    boolean free = stored.valueOrNull() != null && !holder.equals(own) && dead(holder);
+    return free ? Optional.empty() : Optional.of(stored);
   }
 
   /** The pure rule: whether {@code version} of {@code session} has been seen unchanged for at least G. */

@@ -40,10 +40,17 @@ public interface LockStore<S> extends SessionStore<S> {
    * them ({@link #read}) and turns the difference into events. {@link #pollsEveryInterval()} adds a poll of every
    * watched key every K.
    */
-  void startWatching(BackendListeners listeners, Consumer<String> poll);
+  default void startWatching(BackendListeners listeners, Consumer<String> poll) {
+    // nothing pushes: every watched key is polled every K
+  }
 
-  /** Whether every watched key must be read every K (the store cannot tell about expiry by itself). */
-  boolean pollsEveryInterval();
+  /**
+   * Whether every watched key must be read every K (the store cannot tell about expiry by itself); true unless the
+   * store has a watch that sees every release and expiry.
+   */
+  default boolean pollsEveryInterval() {
+    return true;
+  }
 
   /** Stops the store's own threads and connections; ends nothing. */
   void close();
