@@ -161,23 +161,34 @@ func (t Target) explain(err error) string {
 	}
 }
 
-// objectMissing: a 404 that names the object (without the CRD the server names nothing).
+// objectMissing: a 404 that the API server answered with a Status naming the object. Without the CRD the request
+// reaches the server's last handler, whose 404 is plain text; client-go then makes a generic error of it (naming the
+// object too, but with an "unexpected server response" cause).
 func objectMissing(err error, name string) bool {
 	var st apierrors.APIStatus
-	if !apierrors.IsNotFound(err) || !errors.As(err, &st) {
+	if !apierrors.IsNotFound(err) || !errors.As(err, &st) || crdMissing(err) {
 		return false
 	}
 	d := st.Status().Details
 	return d != nil && d.Name == name
 }
 
+// crdMissing: a 404 that names no object (list, watch), or one that is not the API server's Status.
 func crdMissing(err error) bool {
 	var st apierrors.APIStatus
 	if !apierrors.IsNotFound(err) || !errors.As(err, &st) {
 		return false
 	}
 	d := st.Status().Details
-	return d == nil || d.Name == ""
+	if d == nil || d.Name == "" {
+		return true
+	}
+	for _, c := range d.Causes {
+		if c.Type == metav1.CauseTypeUnexpectedServerResponse {
+			return true
+		}
+	}
+	return false
 }
 
 // viewOf reads the fields the plugin shows; a field of an unexpected type is left out.
