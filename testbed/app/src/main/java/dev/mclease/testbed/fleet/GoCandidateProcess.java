@@ -10,11 +10,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -36,8 +34,6 @@ public final class GoCandidateProcess implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(GoCandidateProcess.class);
   private static final Pattern LINE = Pattern.compile("MCLEASE (START|CONFIRMED) token=(-?\\d+) validForNanos=(-?\\d+)");
-  private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(10);
-  private static Path built;
 
   private final String identity;
   private final String clusterName;
@@ -75,59 +71,12 @@ public final class GoCandidateProcess implements AutoCloseable {
 
   /** Why Go candidates cannot run here (no {@code go} tool, no client/go module), or empty when they can. */
   public static Optional<String> unavailable() {
-    if (moduleDir().isEmpty()) {
-      return Optional.of("no client/go/go.mod above " + Path.of("").toAbsolutePath() + ": Go candidates need the repository");
-    }
-    try {
-      Process p = new ProcessBuilder("go", "version").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? Optional.empty()
-          : Optional.of("'go version' failed: Go candidates need a Go toolchain (1.26) on PATH");
-    } catch (IOException e) {
-      return Optional.of("no 'go' on PATH (" + e.getMessage() + "): Go candidates need a Go toolchain (1.26)");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.of("interrupted while looking for go");
-    }
+    return GoBinaries.unavailable();
   }
 
-  /** {@code go build}s the candidate binary once per JVM (the Go build cache makes a rebuild cheap). */
-  public static synchronized Path binary() {
-    if (built != null) {
-      return built;
-    }
-    Path module = moduleDir().orElseThrow(() -> new IllegalStateException(unavailable().orElse("no client/go")));
-    Path out = module.resolve("target").resolve("mclease-candidate");
-    // -trimpath and no cgo, as ./mcl builds the kube binaries and runs the Go tests: the build cache then holds
-    // client-go and its dependencies already, so this takes seconds, not minutes, on a fresh machine
-    List<String> cmd = List.of("go", "build", "-trimpath", "-o", out.toString(), "./cmd/mclease-candidate");
-    try {
-      ProcessBuilder pb = new ProcessBuilder(cmd).directory(module.toFile()).redirectErrorStream(true);
-      pb.environment().put("CGO_ENABLED", "0");
-      Process p = pb.start();
-      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(BUILD_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
-        p.destroyForcibly();
-        throw new IllegalStateException(String.join(" ", cmd) + " in " + module + " failed: " + output);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run " + String.join(" ", cmd), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while building the Go candidate", e);
-    }
-    LOG.info("built the Go candidate: {}", out);
-    built = out;
-    return out;
-  }
-
-  private static Optional<Path> moduleDir() {
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      if (Files.isRegularFile(dir.resolve("client/go/go.mod"))) {
-        return Optional.of(dir.resolve("client/go"));
-      }
-    }
-    return Optional.empty();
+  /** {@code go build}s the candidate binary once per JVM ({@link GoBinaries}). */
+  public static Path binary() {
+    return GoBinaries.binary("mclease-candidate");
   }
 
   public String identity() {
