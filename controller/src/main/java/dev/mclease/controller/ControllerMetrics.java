@@ -48,6 +48,8 @@ public final class ControllerMetrics {
   public ControllerMetrics(MeterRegistry registry, String cluster) {
     this.registry = registry;
     this.cluster = cluster;
+    dropGauge("mclease.leases.held");
+    dropGauge("mclease.leases.watched");
     Gauge.builder("mclease.leases.held", held, AtomicInteger::get).tag("cluster", cluster)
         .description("Global locks this controller holds now").register(registry);
     Gauge.builder("mclease.leases.watched", watched, AtomicInteger::get).tag("cluster", cluster)
@@ -69,9 +71,18 @@ public final class ControllerMetrics {
 
   /** The lock store's reachability as the backend reports it ({@code health().reachable()}), read at each scrape. */
   void backendReachable(BooleanSupplier reachable) {
+    dropGauge("mclease.backend.reachable");
     Gauge.builder("mclease.backend.reachable", reachable, r -> r.getAsBoolean() ? 1 : 0).tag("cluster", cluster)
         .description("1 while the global lock store answers, 0 while it does not").strongReference(true)
         .register(registry);
+  }
+
+  /**
+   * A controller started again in the same registry (the testbed restarts its controllers) replaces the previous
+   * one's gauge: registering the same name and tags would return the old gauge, bound to the old state.
+   */
+  private void dropGauge(String name) {
+    registry.find(name).tag("cluster", cluster).gauges().forEach(registry::remove);
   }
 
   /**

@@ -112,6 +112,18 @@ class ControllerMetricsTest {
     assertThat(registry.get("mclease.backend.reachable").gauge().value()).isZero();
   }
 
+  @Test
+  void aControllerStartedAgainInTheSameRegistryReportsItsOwnGauges() {
+    metrics.backendReachable(() -> false);
+    metrics.held(1);
+    ControllerMetrics again = new ControllerMetrics(registry, "east"); // the testbed's controller restart
+    again.backendReachable(() -> true);
+    again.held(2);
+    assertThat(registry.get("mclease.backend.reachable").gauges()).hasSize(1);
+    assertThat(registry.get("mclease.backend.reachable").gauge().value()).isEqualTo(1.0);
+    assertThat(registry.get("mclease.leases.held").gauge().value()).isEqualTo(2.0);
+  }
+
   /** Every mclease_* series the alert rules, their tests and the dashboard name is one the controller exports. */
   @Test
   void theAlertRulesAndTheDashboardNameOnlyMetricsThatExist() throws IOException {
