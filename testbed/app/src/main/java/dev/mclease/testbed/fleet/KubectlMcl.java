@@ -145,6 +145,7 @@ public final class KubectlMcl {
         return r;
       } finally {
         ChildProcesses.forget(p);
+        Files.deleteIfExists(err);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + cmd, e);
