@@ -96,8 +96,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private final String instance;
 
   // --- state, guarded by this ---
-  private MultiClusterLease observed;
-  private long observedRv = -1;
+  private final ObservedLease observed = new ObservedLease();
   private final LocalElection election;
   private final LeadershipJudge judge;
   private boolean wrote;
@@ -281,8 +280,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
   /** {@code spec.holderIdentity} as last observed: this cluster's local candidate. Informational only. */
   public synchronized Optional<String> localCandidate() {
-    return LeadershipJudge.nonEmpty(observed == null || observed.getSpec() == null ? null
-        : observed.getSpec().getHolderIdentity());
+    return LeadershipJudge.nonEmpty(observed.spec() == null ? null : observed.spec().getHolderIdentity());
   }
 
   /** The current problem talking to the API server (what happened and what to do), if any. */
@@ -431,19 +429,10 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private void observe(MultiClusterLease obj) {
     boolean changed;
     synchronized (this) {
-      if (obj == null) {
-        changed = observed != null;
-        observed = null;
-        observedRv = -1;
-      } else {
-        long rv = parseRv(obj);
-        if (rv >= 0 && observedRv >= 0 && rv < observedRv) {
-          return;
-        }
-        changed = observed == null || rv != observedRv || rv < 0;
-        observed = obj;
-        observedRv = rv;
+      if (observed.isStale(obj)) {
+        return;
       }
+      changed = observed.take(obj);
       election.observed(obj == null ? null : obj.getSpec(), nanoTime.getAsLong());
       if (judge.judge(status())) {
         notifyAll(); // a tick waiting in awaitConfirmation answers now
@@ -457,7 +446,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
   /** Whether the last observed spec names this instance as its cluster's local candidate. Caller holds the monitor. */
   private boolean holdsSpec() {
-    return observed != null && observed.getSpec() != null && identity.equals(observed.getSpec().getHolderIdentity());
+    return observed.specHeldBy(identity);
   }
 
   /** Logs a leadership change once, and tells listeners. */
@@ -468,7 +457,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       boolean leader = judge.leaderAt(now);
       if (leader != reportedLeader) {
         reportedLeader = leader;
-        line = judge.describe(leader, status(), observed != null, now);
+        line = judge.describe(leader, status(), observed.exists(), now);
       }
     }
     if (line != null) {
@@ -478,25 +467,13 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   }
 
   private LeaderElectionRecord recordNow() {
-    boolean leader;
-    String holder;
-    ZonedDateTime acquired;
     judgementMayHaveChanged();
     ZonedDateTime now = clock.instant().atZone(ZoneOffset.UTC);
     synchronized (this) {
-      leader = judge.leaderAt(nanoTime.getAsLong());
-      MultiClusterLeaseStatus st = status();
-      String statusLeader = st == null ? null : st.getLeader();
-      holder = leader ? identity
-          : statusLeader != null && !statusLeader.isEmpty() && !identity.equals(statusLeader) ? statusLeader
-          : NO_LEADER;
-      Instant at = st == null ? null : LeadershipJudge.instantOrNull(st.getAcquireTime());
-      acquired = leader && at != null ? at.atZone(ZoneOffset.UTC) : now;
+      return ElectorRecords.of(judge.leaderAt(nanoTime.getAsLong()), identity, status(), leaseDuration, now);
     }
-    // renewTime = now either way: ours is current while confirmed; a foreign or placeholder one must never look
-    // expired to the elector's wall clock (it would call update() to "take over", which we refuse anyway).
-    return new LeaderElectionRecord(holder, leaseDuration, acquired, now, 0);
   }
+
 
   // ------------------------------------------------------------------------------------------ plumbing
 
@@ -538,28 +515,16 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   }
 
   private MultiClusterLeaseStatus status() {
-    return observed == null ? null : observed.getStatus();
+    return observed.status();
   }
 
   private LockException notConfirmed() {
     String why;
     synchronized (this) {
-      why = judge.whyNot(status(), observed != null);
+      why = judge.whyNot(status(), observed.exists());
     }
     return new LockException(subject + ": not leader: " + why
         + ". The election controller of this cluster confirms a leader by echoing its heartbeat into status");
-  }
-
-  private static long parseRv(MultiClusterLease obj) {
-    String rv = obj.getMetadata() == null ? null : obj.getMetadata().getResourceVersion();
-    if (rv == null) {
-      return -1;
-    }
-    try {
-      return Long.parseLong(rv);
-    } catch (NumberFormatException e) {
-      return -1;
-    }
   }
 
   @Override
@@ -646,26 +611,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
     /** Validates {@code L > D > R > 0} and L in whole seconds. */
     public MultiClusterLeaseLock build() {
-      if (retryPeriod.isNegative() || retryPeriod.isZero()) {
-        throw new IllegalArgumentException("retryPeriod must be > 0, got " + retryPeriod);
-      }
-      if (renewDeadline.compareTo(retryPeriod) <= 0) {
-        throw new IllegalArgumentException("renewDeadline (" + renewDeadline + ") must be greater than retryPeriod ("
-            + retryPeriod + ")");
-      }
-      if (confirmationWait != null && confirmationWait.isNegative()) {
-        throw new IllegalArgumentException("confirmationWait must be >= 0 (zero turns it off), got " + confirmationWait);
-      }
-      if (leaseDuration.compareTo(renewDeadline) <= 0) {
-        throw new IllegalArgumentException("leaseDuration (" + leaseDuration + ") must be greater than renewDeadline ("
-            + renewDeadline + ")");
-      }
-      if (leaseDuration.toNanosPart() != 0 || leaseDuration.toSeconds() < MultiClusterLeaseSpec.MIN_LEASE_DURATION_SECONDS
-          || leaseDuration.toSeconds() > MultiClusterLeaseSpec.MAX_LEASE_DURATION_SECONDS) {
-        throw new IllegalArgumentException("leaseDuration must be whole seconds between "
-            + MultiClusterLeaseSpec.MIN_LEASE_DURATION_SECONDS + " and " + MultiClusterLeaseSpec.MAX_LEASE_DURATION_SECONDS
-            + " (spec.leaseDurationSeconds), got " + leaseDuration);
-      }
+      LockTimings.check(leaseDuration, renewDeadline, retryPeriod, confirmationWait);
       return new MultiClusterLeaseLock(this);
     }
 
