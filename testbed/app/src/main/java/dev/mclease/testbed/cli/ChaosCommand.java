@@ -44,7 +44,8 @@ final class ChaosCommand implements Callable<Integer> {
       result.verdict().violations().forEach(v -> System.out.println("  VIOLATION " + v));
       System.out.println("history:  " + result.historyFile().toAbsolutePath());
       System.out.println("timeline: " + result.timelineFile().toAbsolutePath());
-      System.out.println("replay with: ./mcl testbed chaos --duration " + duration.toSeconds() + "s --seed " + s);
+      System.out.println("replay with: ./mcl testbed chaos " + fleet.asArguments() + " --candidates " + candidates
+          + " --duration " + duration.toSeconds() + "s --seed " + s);
       return result.verdict().ok() ? 0 : 1;
     }
   }

@@ -35,6 +35,12 @@ final class FleetOptions {
           + " (Leases in an extra cluster named 'hub', of the same kind).")
   String backend;
 
+  /** The options that shape the fleet, as a command line: a printed replay line brings up the same fleet. */
+  String asArguments() {
+    return "--clusters " + clusters + " --etcd-members " + etcdMembers + " --cluster-kind " + (k3s ? "k3s" : clusterKind)
+        + " --timings " + timings + " --backend " + backend;
+  }
+
   Timings timings() {
     return switch (timings) {
       case "fast" -> Timings.fast();
