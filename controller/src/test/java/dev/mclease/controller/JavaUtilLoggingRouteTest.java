@@ -12,7 +12,9 @@ class JavaUtilLoggingRouteTest {
 
   @Test
   void grpcStyleJavaUtilLoggingEndsUpInLogback() {
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    // on the logger under test, not the root: other tests' background threads log to the root meanwhile, and the
+    // appender's list is not safe to read while they append to it
+    Logger root = (Logger) LoggerFactory.getLogger("io.grpc.internal.SerializingExecutor");
     ListAppender<ILoggingEvent> seen = new ListAppender<>();
     seen.start();
     root.addAppender(seen);

@@ -156,6 +156,7 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
         Stat stat = new Stat();
         byte[] data;
         try {
+          zk.sync(path, (rc, p, ctx) -> { }, null); // the node exists on the leader: read it there too (see current)
           data = zk.getData(path, false, stat);
         } catch (KeeperException.NoNodeException gone) {
           continue; // released meanwhile
@@ -226,6 +227,11 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
     ZooKeeper zk = zk("read " + key);
     Stat stat = new Stat();
     try {
+      // A read is served by whichever server this session is connected to, and a follower may not have applied the
+      // newest writes yet (ZooKeeper reads are sequentially consistent, not linearizable): another session's fresh
+      // acquisition would read as free. A sync first makes the server catch up with the leader; requests of one
+      // session are processed in order, so the read below comes after it (ZooKeeper's "sync, then read").
+      zk.sync(path(key), (rc, path, ctx) -> { }, null);
       return Optional.of(parse(key, zk.getData(path(key), false, stat), stat));
     } catch (KeeperException.NoNodeException e) {
       return Optional.empty();
