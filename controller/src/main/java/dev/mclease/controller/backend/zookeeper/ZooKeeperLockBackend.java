@@ -156,7 +156,6 @@ public final class ZooKeeperLockBackend implements GlobalLockBackend {
         Stat stat = new Stat();
         byte[] data;
         try {
-          zk.sync(path, (rc, p, ctx) -> { }, null); // the node exists on the leader: read it there too (see current)
           data = zk.getData(path, false, stat);
         } catch (KeeperException.NoNodeException gone) {
           continue; // released meanwhile
