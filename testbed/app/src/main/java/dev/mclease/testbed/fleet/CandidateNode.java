@@ -11,7 +11,9 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,10 +43,12 @@ public final class CandidateNode implements AutoCloseable {
   private final SkewableClock clock = SkewableClock.system();
   private final SkewableNanoTime nanoTime = SkewableNanoTime.system();
   private final Consumer<CandidateNode> onChange;
+  private final List<LeadershipHook> hooks = new CopyOnWriteArrayList<>();
 
   private final AtomicBoolean running = new AtomicBoolean();
   private final AtomicBoolean leading = new AtomicBoolean();
   private final AtomicLong lastRecordedValidUntil = new AtomicLong(Long.MIN_VALUE);
+  private final Object recordMonitor = new Object();
   private volatile ScheduledExecutorService recorder;
   private volatile KubernetesClient client;
   private volatile MultiClusterLeaseLock lock;
@@ -134,6 +138,44 @@ public final class CandidateNode implements AutoCloseable {
     return incarnation;
   }
 
+  /**
+   * Work that runs while this candidate leads (e.g. a {@link FencedWriter}), told on the election thread. The order
+   * against the history is what makes the work judgeable: {@code started} comes after the START is recorded, and
+   * {@code stopped} before the STOP is, so whatever the work saw between the two lies inside the recorded
+   * leadership.
+   */
+  public interface LeadershipHook {
+    /** This candidate started leading with {@code token}; its START is in the history. */
+    void started(CandidateNode node, long token);
+
+    /** This candidate stops leading (or dies); its STOP is not in the history yet. */
+    void stopped(CandidateNode node);
+  }
+
+  /** Adds work that runs while this candidate leads (see {@link LeadershipHook}). */
+  public void addLeadershipHook(LeadershipHook hook) {
+    hooks.add(java.util.Objects.requireNonNull(hook, "hook"));
+  }
+
+  /**
+   * Blocks while this candidate is paused: a thread of a frozen process (a writer of its side effects) runs no
+   * further than this until the process resumes.
+   */
+  public void awaitRunnable() throws InterruptedException {
+    GatedLock g = gate;
+    if (g != null) {
+      g.awaitResumed();
+    }
+  }
+
+  /**
+   * Records the lock's deadline now, as the recorder does every 20 ms: a side effect that checks leadership calls
+   * this after its check, so the history knows every deadline a check relied on.
+   */
+  public void recordConfirmationNow() {
+    recordConfirmation();
+  }
+
   /** Starts campaigning (a new process: fresh client, fresh lock, no memory of earlier heartbeats). */
   public synchronized void start() {
     if (!running.compareAndSet(false, true)) {
@@ -190,12 +232,14 @@ public final class CandidateNode implements AutoCloseable {
     leading.set(true);
     history.start(identity, incarnation, clusterName, token);
     recordConfirmation();
+    hooks.forEach(h -> h.started(this, token));
     LOG.info("{} in {} started leading (token {})", identity, clusterName, token);
     onChange.accept(this);
   }
 
   private void stoppedLeading() {
     if (leading.compareAndSet(true, false)) {
+      hooks.forEach(h -> h.stopped(this));
       history.stop(identity, clusterName);
       LOG.info("{} in {} stopped leading", identity, clusterName);
       onChange.accept(this);
@@ -204,21 +248,24 @@ public final class CandidateNode implements AutoCloseable {
 
   /** Records the lock's own deadline, converted to the history's time base, whenever it moves. */
   private void recordConfirmation() {
-    try {
-      MultiClusterLeaseLock l = lock;
-      if (!leading.get() || l == null || isPaused() || !running.get()) {
-        return;
+    // one monitor for the recorder and side-effect writers: read and append together, so deadlines stay in order
+    synchronized (recordMonitor) {
+      try {
+        MultiClusterLeaseLock l = lock;
+        if (!leading.get() || l == null || isPaused() || !running.get()) {
+          return;
+        }
+        long validUntil = l.validUntilNanos();
+        if (validUntil == Long.MIN_VALUE || validUntil == lastRecordedValidUntil.get()) {
+          return;
+        }
+        lastRecordedValidUntil.set(validUntil);
+        long remaining = validUntil - nanoTime.getAsLong();
+        // the fleet's History runs on System.nanoTime (its default time base)
+        history.confirmed(identity, clusterName, token, System.nanoTime() + remaining);
+      } catch (RuntimeException e) {
+        LOG.debug("recording confirmation of {} failed", identity, e);
       }
-      long validUntil = l.validUntilNanos();
-      if (validUntil == Long.MIN_VALUE || validUntil == lastRecordedValidUntil.get()) {
-        return;
-      }
-      lastRecordedValidUntil.set(validUntil);
-      long remaining = validUntil - nanoTime.getAsLong();
-      // the fleet's History runs on System.nanoTime (its default time base)
-      history.confirmed(identity, clusterName, token, System.nanoTime() + remaining);
-    } catch (RuntimeException e) {
-      LOG.debug("recording confirmation of {} failed", identity, e);
     }
   }
 

@@ -45,6 +45,15 @@ final class GatedLock implements Lock {
     }
   }
 
+  /** Blocks while paused (not while killed): the rest of a frozen process waits here. */
+  void awaitResumed() throws InterruptedException {
+    synchronized (monitor) {
+      while (paused) {
+        monitor.wait();
+      }
+    }
+  }
+
   private void pass() {
     synchronized (monitor) {
       while (paused) {
