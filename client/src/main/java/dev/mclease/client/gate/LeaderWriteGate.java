@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
 import java.net.URI;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -136,8 +137,9 @@ public final class LeaderWriteGate implements Interceptor {
 
   @Override
   public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
-    if (isElection(request.uri())) {
-      return;
+    if (!WriteDecision.MUTATING.contains(request.method().toUpperCase(Locale.ROOT))
+        || isElection(request.uri())) {
+      return; // reads (watches, informers) never wait for the lock's monitor
     }
     // snapshot and clock read here, per attempt: nothing user-visible happens between this and the send
     WriteDecision d = decide(request.method());
