@@ -22,6 +22,7 @@ public final class ControllerConfig {
   private final Duration safetyMargin;
   private final Duration retryPeriod;
   private final Duration resyncPeriod;
+  private final Duration standbyRecheck;
   private final int workerThreads;
 
   private ControllerConfig(Builder b) {
@@ -34,6 +35,7 @@ public final class ControllerConfig {
     this.safetyMargin = b.safetyMargin;
     this.retryPeriod = b.retryPeriod != null ? b.retryPeriod : b.candidateRetryPeriod;
     this.resyncPeriod = b.resyncPeriod;
+    this.standbyRecheck = b.standbyRecheck;
     this.workerThreads = b.workerThreads;
   }
 
@@ -72,6 +74,7 @@ public final class ControllerConfig {
     positive("backendRenewInterval (K)", backendRenewInterval);
     positive("retryPeriod", retryPeriod);
     positive("resyncPeriod", resyncPeriod);
+    positive("standbyRecheck", standbyRecheck);
     if (safetyMargin.isNegative()) {
       throw new IllegalArgumentException("safetyMargin (M) must not be negative, got " + safetyMargin);
     }
@@ -151,6 +154,15 @@ public final class ControllerConfig {
     return resyncPeriod;
   }
 
+  /**
+   * How often a standby (another session holds the key, the watch is live) asks the backend again although no watch
+   * event came: the only backend request a standby makes per lease besides its session's renewals. It bounds how long
+   * a missed event could delay a takeover; releases and expiries normally arrive on the watch at once. Default 1 min.
+   */
+  public Duration standbyRecheck() {
+    return standbyRecheck;
+  }
+
   /** Threads that run the per-lease loops (each lease is serialized on one of them at a time). Default 4. */
   public int workerThreads() {
     return workerThreads;
@@ -174,6 +186,7 @@ public final class ControllerConfig {
     private Duration safetyMargin = Duration.ofSeconds(2);
     private Duration retryPeriod;
     private Duration resyncPeriod = Duration.ofMinutes(5);
+    private Duration standbyRecheck = Duration.ofMinutes(1);
     private int workerThreads = 4;
 
     private Builder(String clusterName) {
@@ -218,6 +231,11 @@ public final class ControllerConfig {
 
     public Builder resyncPeriod(Duration resyncPeriod) {
       this.resyncPeriod = resyncPeriod;
+      return this;
+    }
+
+    public Builder standbyRecheck(Duration standbyRecheck) {
+      this.standbyRecheck = standbyRecheck;
       return this;
     }
 

@@ -163,6 +163,12 @@ public final class ControllerMain implements Callable<Integer> {
       description = "R: the candidates' retry period (env MCL_CANDIDATE_RETRY_PERIOD).")
   Duration retryPeriod;
 
+  @Option(names = "--standby-recheck", defaultValue = "${env:MCL_STANDBY_RECHECK:-1m}",
+      converter = DurationConverter.class,
+      description = "How often a standby asks the backend again without a watch event: its only per-lease backend "
+          + "request (env MCL_STANDBY_RECHECK).")
+  Duration standbyRecheck;
+
   @Option(names = "--safety-margin", defaultValue = "${env:MCL_SAFETY_MARGIN:-2s}", converter = DurationConverter.class,
       description = "M: margin in the echo rule (env MCL_SAFETY_MARGIN).")
   Duration safetyMargin;
@@ -202,6 +208,7 @@ public final class ControllerMain implements Callable<Integer> {
         .backendTtl(backendTtl)
         .backendRenewInterval(backendRenewInterval)
         .safetyMargin(safetyMargin)
+        .standbyRecheck(standbyRecheck)
         .build();
     config.validate();
     BackendConfig backendConfig = backendConfig();

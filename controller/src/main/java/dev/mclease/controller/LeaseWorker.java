@@ -51,6 +51,7 @@ final class LeaseWorker {
   private final ReleaseRule releaseRule;
   private final StatusRenderer renderer;
   private final long retryNanos;
+  private final StandbyRule standbyRule;
 
   // --- what the candidates wrote, and when this process saw it change
   private MultiClusterLeaseSpec spec;
@@ -66,6 +67,8 @@ final class LeaseWorker {
   private LeaseState state = LeaseState.IDLE;
   private Acquisition mine;
   private Held other;
+  /** When {@link #other} was last confirmed by the backend: an acquire or lookup answer, or a watch event. */
+  private long otherSeenAtNanos;
   private String malformed;
   private String backendError;
   private boolean needLookup = true;
@@ -102,6 +105,7 @@ final class LeaseWorker {
     this.releaseRule = ReleaseRule.of(cfg);
     this.renderer = new StatusRenderer(cfg, echoRule);
     this.retryNanos = cfg.retryPeriod().toNanos();
+    this.standbyRule = new StandbyRule(cfg.retryPeriod(), cfg.standbyRecheck());
     this.writer = new StatusWriter(namespace, name, out, metrics, nanoTime);
     this.handOver = new HandOver(cfg.clusterName());
     this.servedSinceNanos = nanoTime.getAsLong();
@@ -193,8 +197,9 @@ final class LeaseWorker {
         if (e.holder() == null) {
           malformed = "backend key " + key + " was written with a malformed value (token " + e.token() + ")";
           other = null;
-        } else if (other == null || e.token() > other.token()) {
+        } else if (other == null || e.token() >= other.token()) {
           other = new Held(e.holder(), e.token());
+          otherSeenAtNanos = nanoTime.getAsLong();
           malformed = null;
         }
       }
@@ -272,9 +277,16 @@ final class LeaseWorker {
     // 3. Contend for the candidate, or learn who holds the key.
     long acquireFrom = handOver.acquireFrom(handOverRequest, now, leaseNanos());
     if (cv.candidate() != null && mine == null && acquireFrom - now <= 0) {
-      acquire(cv.candidate(), cv.instance());
-      if (mine == null) {
-        next = Math.min(next, now + retryNanos);
+      long standbyUntil = standbyRule.waitUntil(other != null && malformed == null && backendError == null
+          && !needLookup, otherSeenAtNanos, now);
+      if (standbyUntil - now > 0) {
+        next = Math.min(next, standbyUntil); // held elsewhere: the watch tells when it is free
+      } else {
+        acquire(cv.candidate(), cv.instance());
+        if (mine == null) {
+          next = Math.min(next, standbyRule.nextAttempt(other != null && backendError == null && malformed == null,
+              nanoTime.getAsLong()));
+        }
       }
     } else if (cv.candidate() != null && mine == null) {
       next = Math.min(next, acquireFrom); // an operator hand-over: another cluster's turn first
@@ -358,6 +370,7 @@ final class LeaseWorker {
               h.token());
         }
         other = new Held(h.holder(), h.token());
+        otherSeenAtNanos = nanoTime.getAsLong();
       }
     } catch (MalformedValueException e) {
       onMalformed(e);
@@ -370,6 +383,7 @@ final class LeaseWorker {
     try {
       Optional<Held> h = backend.current(key);
       other = h.orElse(null);
+      otherSeenAtNanos = nanoTime.getAsLong();
       malformed = null;
       backendError = null;
       needLookup = false;

@@ -2,9 +2,12 @@ package dev.mclease.controller;
 
 import dev.mclease.crd.MultiClusterLeaseStatus;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -52,8 +55,15 @@ final class StatusWriter {
     return failed;
   }
 
+  /**
+   * Writes {@code desired} unless the last written status already says the same apart from the generation it was
+   * written for. Why not for a new generation alone: every heartbeat is a spec write, which bumps
+   * {@code metadata.generation}; rewriting status to carry it would add one status write per heartbeat in every
+   * cluster, the leader's and the standbys', doubling the API writes for nothing a reader acts on. So
+   * {@code observedGeneration} is the generation of the last spec that changed what the status says.
+   */
   void write(MultiClusterLeaseStatus desired) {
-    if (desired.equals(lastWritten) && !failed) {
+    if (!failed && lastWritten != null && desired.equals(atGenerationOf(lastWritten, desired))) {
       return;
     }
     long t0 = nanoTime.getAsLong();
@@ -72,5 +82,31 @@ final class StatusWriter {
       }
       failed = true;
     }
+  }
+
+  /**
+   * {@code written} with the generations of {@code desired}; a field this copy forgot would only make the two differ,
+   * which costs a write, never an omitted one.
+   */
+  static MultiClusterLeaseStatus atGenerationOf(MultiClusterLeaseStatus written, MultiClusterLeaseStatus desired) {
+    MultiClusterLeaseStatus c = new MultiClusterLeaseStatus();
+    c.setLeader(written.getLeader());
+    c.setLeaderCluster(written.getLeaderCluster());
+    c.setFencingToken(written.getFencingToken());
+    c.setAcquireTime(written.getAcquireTime());
+    c.setObservedRenewTime(written.getObservedRenewTime());
+    c.setConfirmationWindowMilliseconds(written.getConfirmationWindowMilliseconds());
+    c.setObservedGeneration(desired.getObservedGeneration());
+    Map<String, Long> generations = new HashMap<>();
+    for (Condition d : desired.getConditions()) {
+      generations.put(d.getType(), d.getObservedGeneration());
+    }
+    List<Condition> conditions = new ArrayList<>();
+    for (Condition w : written.getConditions()) {
+      conditions.add(new ConditionBuilder(w).withObservedGeneration(generations.getOrDefault(w.getType(),
+          w.getObservedGeneration())).build());
+    }
+    c.setConditions(conditions);
+    return c;
   }
 }

@@ -312,13 +312,55 @@ class LeaseWorkerTest {
     assertThat(st().getObservedRenewTime()).isNull();
     assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/GlobalLockHeldElsewhere");
     assertThat(worker.state()).isEqualTo(LeaseState.FOLLOWING);
-    assertThat(next).as("periodic retry every R").isLessThanOrEqualTo(now.get() + cfg.retryPeriod().toNanos());
+    assertThat(next).as("no retry every R: the watch says when it is free; only the candidate's L is a deadline")
+        .isGreaterThan(now.get() + cfg.retryPeriod().toNanos());
 
     backend.keys.remove(KEY);
     worker.onLockEvent(LockEvent.released(KEY, token));
     worker.reconcile();
     assertThat(st().getLeader()).isEqualTo("pod-a");
     assertThat(st().getFencingToken()).isGreaterThan(token);
+  }
+
+  @Test
+  void aStandbyWaitsOnTheWatchAndAsksTheBackendOnlyAfterAResyncOrOncePerRecheck() {
+    backend.putOther(KEY, "pod-x", "west");
+    beat("pod-a", 1);
+    worker.reconcile();
+    assertThat(acquisitions()).isEqualTo(1);
+
+    int n = 2;
+    long recheckMillis = cfg.standbyRecheck().toMillis();
+    for (long t = 500; t < recheckMillis; t += 500) {
+      advance(500);
+      renewed();
+      beat("pod-a", n++ % 60);
+      assertThat(worker.reconcile()).as("never woken before the recheck by the standby's own timer")
+          .isGreaterThan(now.get());
+    }
+    assertThat(acquisitions()).as("heartbeats for a whole recheck period: no acquire while held elsewhere")
+        .isEqualTo(1);
+    advance(500);
+    beat("pod-a", n++ % 60);
+    worker.reconcile();
+    assertThat(acquisitions()).as("once per recheck period").isEqualTo(2);
+
+    worker.onLockEvent(LockEvent.resync(KEY));
+    worker.reconcile();
+    assertThat(acquisitions()).as("events may have been missed: ask at once").isEqualTo(3);
+    assertThat(worker.state()).isEqualTo(LeaseState.FOLLOWING);
+  }
+
+  @Test
+  void aStandbyWhoseBackendFailsTriesAgainEveryR() {
+    backend.putOther(KEY, "pod-x", "west");
+    beat("pod-a", 1);
+    worker.reconcile();
+    backend.reachable = false;
+    worker.onLockEvent(LockEvent.resync(KEY));
+    long next = worker.reconcile();
+    assertThat(next).as("no answer: no reason to wait for the watch").isLessThanOrEqualTo(
+        now.get() + cfg.retryPeriod().toNanos());
   }
 
   @Test
@@ -364,6 +406,28 @@ class LeaseWorkerTest {
     renewed();
     worker.reconcile();
     assertThat(worker.holding()).isTrue();
+  }
+
+  @Test
+  void aStandbysStatusIsNotRewrittenForEachHeartbeatThatOnlyBumpsTheGeneration() {
+    backend.putOther(KEY, "pod-x", "west");
+    beat("pod-a", 1);
+    worker.reconcile();
+    int writes = out.statuses.size();
+    for (int n = 2; n < 10; n++) {
+      advance(500);
+      renewed();
+      beat("pod-a", n);
+      worker.reconcile();
+    }
+    assertThat(out.statuses).as("8 heartbeats, 8 generations, nothing else changed").hasSize(writes);
+
+    backend.keys.remove(KEY);
+    worker.onLockEvent(LockEvent.released(KEY, 0));
+    worker.reconcile();
+    assertThat(st().getObservedGeneration()).as("a write that happens carries the newest generation")
+        .isEqualTo(generation);
+    assertThat(st().getConditions()).allSatisfy(c -> assertThat(c.getObservedGeneration()).isEqualTo(generation));
   }
 
   @Test
