@@ -32,7 +32,11 @@ type Leadership struct {
 func (l *Lock) Leadership() Leadership {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.cfg.Monotonic()
+	return l.leadershipAt(l.cfg.Monotonic())
+}
+
+// leadershipAt is Leadership at monotonic now. Caller holds mu.
+func (l *Lock) leadershipAt(now time.Duration) Leadership {
 	if !l.leaderAt(now) {
 		return Leadership{}
 	}

@@ -57,6 +57,9 @@ type Lock struct {
 	lastT         time.Time
 	ticked        bool
 	lastTickEnd   time.Duration
+	cadence       cadence
+	wrote         bool          // a heartbeat was written by this instance
+	lastWrite     time.Duration // monotonic instant of that last heartbeat
 	confirmed     bool
 	until         time.Duration
 	token         int64
@@ -103,6 +106,7 @@ func newLock(s store, cfg Config) *Lock {
 	return &Lock{
 		cfg: cfg, store: s, instance: hex.EncodeToString(b), subject: subject, problems: &problems{subject: subject},
 		changed: make(chan struct{}), observedRV: -1, pairSince: cfg.Monotonic(), ledger: newHeartbeatLedger(cfg.RenewDeadline),
+		cadence: newCadence(cfg.RenewDeadline, cfg.RetryPeriod),
 	}
 }
 
@@ -234,14 +238,15 @@ func (l *Lock) heartbeat(ctx context.Context) {
 	}
 	l.observe(cur)
 	l.mu.Lock()
-	took, ok := l.mayWriteSpec(cur.spec, l.cfg.Monotonic())
+	now := l.cfg.Monotonic()
+	took, ok := l.mayWriteSpec(cur.spec, now)
 	var spec leaseSpec
-	if ok && !l.closing {
-		spec = l.heartbeatSpec(l.cfg.Monotonic())
+	if ok && !l.closing && l.cadence.due(took != "" || !l.wrote, l.lastWrite, l.leadershipAt(now), now) {
+		spec = l.heartbeatSpec(now)
 	}
 	l.mu.Unlock()
 	if spec.HolderIdentity == "" {
-		l.problems.clear()
+		l.problems.clearIfVerb("get") // the read works; whether a write does is for the next write to say
 		return
 	}
 	obj, err := cur.withSpec(spec)
@@ -322,6 +327,7 @@ func (l *Lock) mayWriteSpec(s leaseSpec, now time.Duration) (took string, ok boo
 func (l *Lock) heartbeatSpec(t0 time.Duration) leaseSpec {
 	t := l.nextT()
 	l.ledger.wrote(t, t0)
+	l.wrote, l.lastWrite = true, t0
 	lease := int64(l.cfg.LeaseDuration / time.Second)
 	deadline := l.cfg.RenewDeadline.Milliseconds()
 	return leaseSpec{HolderIdentity: l.cfg.Identity, LeaseDurationSeconds: &lease, RenewTime: formatMicro(t),

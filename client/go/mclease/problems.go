@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -39,6 +40,17 @@ func (p *problems) clear() {
 		klog.Infof("%s: recovered (%s no longer applies)", p.subject, p.key)
 	}
 	p.key, p.text = "", ""
+}
+
+// clearIfVerb ends the current problem if it was one of verb ("get" for a failed read): a tick that reads fine but
+// needs no write must not declare a failing write recovered.
+func (p *problems) clearIfVerb(verb string) {
+	p.mu.Lock()
+	key := p.key
+	p.mu.Unlock()
+	if strings.HasPrefix(key, verb+":") {
+		p.clear()
+	}
 }
 
 func (p *problems) current() string {

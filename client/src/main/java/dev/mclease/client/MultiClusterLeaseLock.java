@@ -70,7 +70,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private final Duration leaseDuration;
   private final Duration renewDeadline;
   private final Duration retryPeriod;
-  private final long minWriteIntervalNanos;
+  private final HeartbeatCadence cadence;
   /** How long after a tick began {@link #get} may still wait for a confirmation (see awaitConfirmation). */
   private final long confirmWaitNanos;
   private final Clock clock;
@@ -114,7 +114,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.leaseDuration = b.leaseDuration;
     this.renewDeadline = b.renewDeadline;
     this.retryPeriod = b.retryPeriod;
-    this.minWriteIntervalNanos = retryPeriod.toNanos() / 2;
+    this.cadence = new HeartbeatCadence(renewDeadline, retryPeriod);
     this.confirmWaitNanos = b.confirmationWait != null ? b.confirmationWait.toNanos()
         : retryPeriod.toNanos() * 22 / 10; // fabric8: retryPeriod × (1 + JITTER_FACTOR 1.2)
     this.clock = b.clock;
@@ -400,9 +400,10 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
         if (judge.isClosed()) {
           return null;
         }
-        // the local election decides (never by wall-clock expiry); at most one write per half retryPeriod
+        // the local election decides who may write (never by wall-clock expiry); the cadence, whether it is needed
         String took = create ? "" : election.mayWrite(current, now);
-        if (took == null || (!create && wrote && now - lastWriteNanos < minWriteIntervalNanos)) {
+        if (took == null
+            || !cadence.due(create || !wrote || !took.isEmpty(), lastWriteNanos, judge.leadership(now), now)) {
           return null;
         }
         wrote = true;

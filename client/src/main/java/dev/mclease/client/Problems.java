@@ -37,6 +37,16 @@ final class Problems {
     message = null;
   }
 
+  /**
+   * The current problem is over if it was one of {@code verb} ({@code "get"} for a failed read): a tick that reads
+   * fine but needs no write must not declare a failing write recovered.
+   */
+  synchronized void clearIfVerb(String verb) {
+    if (key != null && key.startsWith(verb + ":")) {
+      clear();
+    }
+  }
+
   synchronized Optional<String> current() {
     return Optional.ofNullable(message);
   }

@@ -225,11 +225,20 @@ class MultiClusterLeaseLockTest {
   void eachConfirmedHeartbeatExtendsLeadershipFromItsOwnWriteInstant() {
     MultiClusterLeaseLock a = lock("a");
     a.get(client);
+    status("a", renewTime(), 1);
+    a.get(client);
     for (int i = 0; i < 10; i++) {
-      status("a", renewTime(), 1);
+      MicroTime confirmed = renewTime();
+      tick();
+      a.get(client);
+      tick();
+      a.get(client);
+      assertThat(renewTime()).as("6 s of D = 10 s left: no heartbeat needed yet (HeartbeatCadence)")
+          .isEqualTo(confirmed);
       tick();
       long t0 = ticker.getAsLong();
-      a.get(client); // writes a new heartbeat; status still echoes the previous one
+      a.get(client); // 4 s left, less than max(D/2, 2R): writes; status still echoes the previous one
+      assertThat(renewTime()).isNotEqualTo(confirmed);
       assertThat(a.isLeader()).isTrue();
       status("a", renewTime(), 1);
       a.get(client);
@@ -500,13 +509,16 @@ class MultiClusterLeaseLockTest {
   }
 
   @Test
-  void getWritesAtMostOneHeartbeatPerTick() {
+  void getWritesAtMostOneHeartbeatPerTickAndAStandbyOnlyEveryDMinus32R() {
     MultiClusterLeaseLock a = lock("a");
     a.get(client);
     String rv = rv();
     a.get(client);
     a.get(client);
     assertThat(rv()).isEqualTo(rv);
+    tick();
+    a.get(client);
+    assertThat(rv()).as("not leader: 2 s < D - 3.2R = 3.6 s since its heartbeat").isEqualTo(rv);
     tick();
     a.get(client);
     assertThat(rv()).isNotEqualTo(rv);

@@ -1,0 +1,49 @@
+package mclease
+
+import "time"
+
+// cadence decides when the local holder writes its next heartbeat: the rule that keeps API writes near a
+// single-cluster Lease lock's (docs/client.md, "Heartbeat cadence"; the Java client's HeartbeatCadence is the same
+// rule). client-go's elector calls the lock every tick — every RetryPeriod R while leading, up to 2.2 R (jittered)
+// while not — and the lock writes only when a heartbeat is needed:
+//
+//   - Leader: a heartbeat is needed only to be confirmed again before the newest confirmation runs out, so it is
+//     written once less than max(D/2, 2R) of it is left. The next tick comes within R, so at least R is left when
+//     it goes out. The controller echoes every new heartbeat, so this also sets how often it writes status. If the
+//     echo does not come, the remainder only shrinks and every tick writes.
+//   - Not leader (a standby cluster's local holder): a heartbeat keeps it alive for its controller and local peers
+//     and must stay younger than D − R even at the next tick, 2.2 R away, so that the echo made at a handover still
+//     confirms it: it is written once D − 3.2 R has passed since the last one.
+//   - Never more than one write per R/2, and at once for a first write or a takeover of the local spec.
+//
+// Safety does not depend on it: a confirmation lasts t0(T) + min(D, W) whenever T was written.
+type cadence struct {
+	minInterval     time.Duration
+	refreshLeft     time.Duration
+	standbyInterval time.Duration
+}
+
+func newCadence(renewDeadline, retryPeriod time.Duration) cadence {
+	minInterval := retryPeriod / 2
+	return cadence{
+		minInterval:     minInterval,
+		refreshLeft:     max(renewDeadline/2, 2*retryPeriod),
+		standbyInterval: max(minInterval, renewDeadline-retryPeriod*32/10),
+	}
+}
+
+// due reports whether to write a heartbeat at monotonic now. first: nothing written yet, or this write takes the
+// local spec over; lastWrite: monotonic instant of the last heartbeat; lead: this instance's leadership now.
+func (c cadence) due(first bool, lastWrite time.Duration, lead Leadership, now time.Duration) bool {
+	if first {
+		return true
+	}
+	since := now - lastWrite
+	if since < c.minInterval {
+		return false
+	}
+	if lead.Leader && now < lead.ValidUntil {
+		return lead.ValidUntil-now <= c.refreshLeft
+	}
+	return since >= c.standbyInterval
+}

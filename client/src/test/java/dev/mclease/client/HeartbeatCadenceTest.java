@@ -1,0 +1,60 @@
+package dev.mclease.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.OptionalLong;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class HeartbeatCadenceTest {
+
+  private static final long MS = 1_000_000L;
+  private static final long NOW = 1_000_000 * MS;
+
+  /** Defaults (D = 10 s, R = 2 s): a leader writes with 5 s of its confirmation left, a standby every 3.6 s. */
+  @ParameterizedTest(name = "[{index}] {0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      first write                                  | true  | 0     | -1    | true
+      takeover, 100 ms after the last write        | true  | 100   | -1    | true
+      never twice within R/2                       | false | 999   | 500   | false
+      leader, 8 s of confirmation left             | false | 2000  | 8000  | false
+      leader, 6 s left                             | false | 4000  | 6000  | false
+      leader, exactly max(D/2, 2R) = 5 s left      | false | 4000  | 5000  | true
+      leader, 3 s left (an echo that did not come) | false | 2000  | 3000  | true
+      standby, 3.5 s after its last heartbeat      | false | 3500  | -1    | false
+      standby, D - 3.2R = 3.6 s after              | false | 3600  | -1    | true
+      confirmation ran out: standby rule           | false | 3600  | 0     | true
+      """)
+  void defaults(String why, boolean first, long sinceMillis, long leftMillis, boolean due) {
+    HeartbeatCadence c = new HeartbeatCadence(Duration.ofSeconds(10), Duration.ofSeconds(2));
+    assertThat(c.due(first, NOW - sinceMillis * MS, leadership(leftMillis), NOW)).as(why).isEqualTo(due);
+  }
+
+  /** Fast timings (D = 1.5 s, R = 200 ms): 2R < D/2, so 750 ms left; standbys every 860 ms. */
+  @ParameterizedTest(name = "[{index}] {0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      leader, 800 ms left                          | 700   | 800   | false
+      leader, 750 ms left                          | 750   | 750   | true
+      standby, 850 ms                              | 850   | -1    | false
+      standby, 860 ms                              | 860   | -1    | true
+      """)
+  void fastTimings(String why, long sinceMillis, long leftMillis, boolean due) {
+    HeartbeatCadence c = new HeartbeatCadence(Duration.ofMillis(1500), Duration.ofMillis(200));
+    assertThat(c.due(false, NOW - sinceMillis * MS, leadership(leftMillis), NOW)).as(why).isEqualTo(due);
+  }
+
+  /** When D − 3.2R is shorter than R/2 (D close to R), a standby writes whenever R/2 has passed, as before. */
+  @ParameterizedTest(name = "[{index}] D={0} ms R={1} ms: standby every {2} ms, leader refreshes at {3} ms left")
+  @CsvSource({"10000, 2000, 3600, 5000", "1500, 200, 860, 750", "3000, 1000, 500, 2000", "1000, 900, 450, 1800"})
+  void derivedIntervals(long d, long r, long standbyMillis, long refreshMillis) {
+    HeartbeatCadence c = new HeartbeatCadence(Duration.ofMillis(d), Duration.ofMillis(r));
+    assertThat(c.standbyInterval()).isEqualTo(Duration.ofMillis(standbyMillis));
+    assertThat(c.refreshLeft()).isEqualTo(Duration.ofMillis(refreshMillis));
+  }
+
+  /** {@code leftMillis} < 0: not leader; 0: a leadership that has just run out. */
+  private static Leadership leadership(long leftMillis) {
+    return leftMillis < 0 ? Leadership.NONE : new Leadership(true, OptionalLong.of(7), NOW + leftMillis * MS);
+  }
+}
