@@ -45,7 +45,11 @@ public final class FencedWriteChecker {
     }
   }
 
-  /** Checks {@code writes} (a fenced resource's whole log) against {@code history}. */
+  /**
+   * Checks {@code writes} (a fenced resource's whole log) against {@code history}. Read the log <em>before</em> the
+   * history's last event is appended (e.g. a closing note): a leadership still open ends at the history's last event,
+   * and a write of that leader checked after it would be judged outside its leadership.
+   */
   public static Verdict check(History history, List<FencedWrite> writes) {
     List<HistoryEvent> events = history.events();
     long t0 = events.isEmpty() ? 0 : events.get(0).tNanos();
