@@ -94,6 +94,7 @@ fi
 # --- the base as an image in buildah's store (from the cached root filesystem: seconds) ---------------------
 cleanup() {
   [ -n "${ctr:-}" ] && { "${B[@]}" umount "$ctr" >/dev/null 2>&1 || true; "${B[@]}" rm "$ctr" >/dev/null 2>&1 || true; }
+  [ -n "${built:-}" ] && { "${B[@]}" rmi -f "$built" >/dev/null 2>&1 || true; }
   [ -n "${ctx:-}" ] && rm -rf "$ctx"
   [ -n "${out_tmp:-}" ] && rm -f "$out_tmp"
   return 0
@@ -125,8 +126,8 @@ name="$(awk '$1 == "image:" && $2 ~ /mclease-controller/ { print $2; exit }' "$R
 [ -n "$name" ] || die "no mclease-controller image in controller/deploy/deployment.yaml"
 version="$(sed -n 's:^  <version>\(.*\)</version>.*:\1:p' "$ROOT/pom.xml" | head -n 1)"
 revision="$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)"
-if [ "$revision" != unknown ] && ! git -C "$ROOT" diff --quiet HEAD -- controller crd 2>/dev/null; then
-  revision="$revision-dirty" # the jar was built from a working tree with changes of its own
+if [ "$revision" != unknown ] && [ -n "$(git -C "$ROOT" status --porcelain -- controller crd 2>/dev/null)" ]; then
+  revision="$revision-dirty" # built from a working tree with changes (or new files) of its own
 fi
 # the Dockerfile names a default source; a clone with a remote names where it came from (without credentials)
 source_label=()
@@ -145,6 +146,7 @@ built="localhost/mclease-controller:build-$$"
 layout="$ctx/layout"
 "${B[@]}" push --quiet "$built" "oci:$layout:$name" >/dev/null
 "${B[@]}" rmi "$built" >/dev/null
+built=""
 ref_annotation="\"org.opencontainers.image.ref.name\":\"$name\""
 grep -qF "$ref_annotation" "$layout/index.json" || die "unexpected index.json from buildah: $(cat "$layout/index.json")"
 sed -i "s|$ref_annotation|\"io.containerd.image.name\":\"$name\",$ref_annotation|" "$layout/index.json"
