@@ -155,6 +155,23 @@ class DeployManifestsTest {
     assertThat(dockerfile).contains("FROM eclipse-temurin:17-jre").contains("target/mclease-controller.jar");
   }
 
+  /**
+   * The image runs as the Deployment's user and serves its port: checked on the Dockerfile, which both image builds
+   * (docker build, and ./mcl image's buildah on a Debian base) follow; ControllerImageIT checks the built image.
+   */
+  @Test
+  void dockerfileUserAndPortAreTheDeployments() throws IOException {
+    List<String> lines = Files.readAllLines(dir.resolveSibling("Dockerfile"));
+    Deployment d = get("Deployment", "mclease-controller");
+    var pod = d.getSpec().getTemplate().getSpec();
+    Container c = pod.getContainers().get(0);
+    assertThat(lines).contains("USER " + pod.getSecurityContext().getRunAsUser() + ":"
+        + pod.getSecurityContext().getRunAsUser());
+    assertThat(c.getPorts()).allSatisfy(p -> assertThat(lines).contains("EXPOSE " + p.getContainerPort()));
+    assertThat(lines).filteredOn(l -> l.startsWith("ENTRYPOINT ")).singleElement().asString()
+        .contains("\"-jar\", \"/app/mclease-controller.jar\"");
+  }
+
   private static boolean allows(ClusterRole role, String verb, String resource) {
     return allowsIn(role, "mclease.dev", verb, resource);
   }
