@@ -69,6 +69,8 @@ final class LeaseWorker {
   private Held other;
   /** When {@link #other} was last confirmed by the backend: an acquire or lookup answer, or a watch event. */
   private long otherSeenAtNanos;
+  /** Whether the watch will report the end of {@link #other}: it reported it, or it reports every change. */
+  private boolean otherWatched;
   private String malformed;
   private String backendError;
   private boolean needLookup = true;
@@ -187,6 +189,7 @@ final class LeaseWorker {
         }
         if (other != null && (e.token() == 0 || e.token() == other.token())) {
           other = null;
+          otherWatched = false;
         }
         malformed = null;
       }
@@ -200,6 +203,7 @@ final class LeaseWorker {
         } else if (other == null || e.token() >= other.token()) {
           other = new Held(e.holder(), e.token());
           otherSeenAtNanos = nanoTime.getAsLong();
+          otherWatched = true;
           malformed = null;
         }
       }
@@ -277,15 +281,15 @@ final class LeaseWorker {
     // 3. Contend for the candidate, or learn who holds the key.
     long acquireFrom = handOver.acquireFrom(handOverRequest, now, leaseNanos());
     if (cv.candidate() != null && mine == null && acquireFrom - now <= 0) {
-      long standbyUntil = standbyRule.waitUntil(other != null && malformed == null && backendError == null
-          && !needLookup, otherSeenAtNanos, now);
+      long standbyUntil = standbyRule.waitUntil(other != null && otherWatched && malformed == null
+          && backendError == null && !needLookup, otherSeenAtNanos, now);
       if (standbyUntil - now > 0) {
         next = Math.min(next, standbyUntil); // held elsewhere: the watch tells when it is free
       } else {
         acquire(cv.candidate(), cv.instance());
         if (mine == null) {
-          next = Math.min(next, standbyRule.nextAttempt(other != null && backendError == null && malformed == null,
-              nanoTime.getAsLong()));
+          next = Math.min(next, standbyRule.nextAttempt(other != null && otherWatched && backendError == null
+              && malformed == null, nanoTime.getAsLong()));
         }
       }
     } else if (cv.candidate() != null && mine == null) {
@@ -369,8 +373,7 @@ final class LeaseWorker {
           LOG.debug("{}: held by {} of cluster {} (token {})", key, h.holder().holder(), h.holder().cluster(),
               h.token());
         }
-        other = new Held(h.holder(), h.token());
-        otherSeenAtNanos = nanoTime.getAsLong();
+        otherLearned(new Held(h.holder(), h.token()));
       }
     } catch (MalformedValueException e) {
       onMalformed(e);
@@ -382,8 +385,12 @@ final class LeaseWorker {
   private void lookup() {
     try {
       Optional<Held> h = backend.current(key);
-      other = h.orElse(null);
-      otherSeenAtNanos = nanoTime.getAsLong();
+      if (h.isPresent()) {
+        otherLearned(h.get());
+      } else {
+        other = null;
+        otherWatched = false;
+      }
       malformed = null;
       backendError = null;
       needLookup = false;
@@ -393,6 +400,18 @@ final class LeaseWorker {
     } catch (BackendException e) {
       onBackendError("current", e);
     }
+  }
+
+  /**
+   * A backend answer names {@code h} as the holder. The watch can be waited on for its end if it reported this very
+   * acquisition already, or reports every change after an answer; a watch that learns by reading may have missed a
+   * hold that began and ended between two of its reads, and is trusted once it reports the holder itself.
+   */
+  private void otherLearned(Held h) {
+    boolean sameAsWatched = otherWatched && other != null && other.token() == h.token();
+    other = h;
+    otherSeenAtNanos = nanoTime.getAsLong();
+    otherWatched = sameAsWatched || backend.watchReportsEveryChange();
   }
 
   private void release(ReleaseReason why) {

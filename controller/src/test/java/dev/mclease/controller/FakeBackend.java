@@ -24,6 +24,13 @@ final class FakeBackend implements GlobalLockBackend {
   long heldUntil = Long.MIN_VALUE;
   boolean reachable = true;
   long revision = 100;
+  /** {@link GlobalLockBackend#watchReportsEveryChange()}: true like etcd's; false like the stores that poll. */
+  boolean watchReportsEveryChange = true;
+
+  @Override
+  public boolean watchReportsEveryChange() {
+    return watchReportsEveryChange;
+  }
 
   /** Someone else's acquisition. */
   long putOther(String key, String holder, String cluster) {

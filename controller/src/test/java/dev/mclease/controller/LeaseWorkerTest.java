@@ -352,6 +352,27 @@ class LeaseWorkerTest {
   }
 
   @Test
+  void aStandbyOfAStoreWhoseWatchReadsWaitsOnlyForAHolderTheWatchItselfReported() {
+    backend.watchReportsEveryChange = false; // a poll could miss a hold that began and ended between two reads
+    long token = backend.putOther(KEY, "pod-x", "west");
+    beat("pod-a", 1);
+    long next = worker.reconcile();
+    assertThat(next).as("the holder came from an acquire answer only: try again after R")
+        .isLessThanOrEqualTo(now.get() + cfg.retryPeriod().toNanos());
+
+    worker.onLockEvent(LockEvent.acquired(KEY, token, new dev.mclease.controller.backend.LockValue("pod-x", "west",
+        Instant.parse("2026-01-01T00:00:00Z"))));
+    long acquires = acquisitions();
+    for (int n = 2; n < 12; n++) {
+      advance(500);
+      renewed();
+      beat("pod-a", n);
+      worker.reconcile();
+    }
+    assertThat(acquisitions()).as("the watch reported the holder: it will report its end").isEqualTo(acquires);
+  }
+
+  @Test
   void aStandbyWhoseBackendFailsTriesAgainEveryR() {
     backend.putOther(KEY, "pod-x", "west");
     beat("pod-a", 1);

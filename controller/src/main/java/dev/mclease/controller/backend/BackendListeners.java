@@ -91,8 +91,7 @@ public final class BackendListeners {
   /**
    * A read found {@code key} held as acquisition {@code token} by {@code holder} ({@code null} when its value cannot
    * be parsed), or free when {@code token} is 0. Tells the watchers {@code ACQUIRED} when the acquisition is new to
-   * them, {@code RELEASED} (with the old token) when a key they knew held is free, {@code RELEASED} with token 0 when
-   * the first read after none or a failed one finds it free, nothing otherwise.
+   * them, {@code RELEASED} (with the old token) when a key they knew held is free, nothing otherwise.
    */
   public void observed(String key, long token, LockValue holder) {
     LockEvent event = null;
@@ -107,10 +106,6 @@ public final class BackendListeners {
           event = LockEvent.acquired(key, token, holder);
         } else if (before > FREE) {
           event = LockEvent.released(key, before);
-        } else if (before == UNKNOWN) {
-          // free at the first read (or the first after a failure): a watcher that learned of a holder from an acquire
-          // answered just before must hear that it is gone, or it would wait for an event that never comes
-          event = LockEvent.released(key, 0);
         }
       }
     }

@@ -51,6 +51,17 @@ public interface GlobalLockBackend extends AutoCloseable {
   AutoCloseable watch(String key, Consumer<LockEvent> listener);
 
   /**
+   * Whether {@link #watch} reports every change of a watched key that follows any answer of {@link #acquire} or
+   * {@link #current} (until a {@link LockEvent.Type#RESYNC}): true for a push watch that resumes from a revision
+   * (etcd). False, the default, for a watch that learns by reading the key (a poll, a notification, a znode watch):
+   * it reports what two reads differ in, so an acquisition that began and ended between two reads is never reported,
+   * and only a holder that the watch itself reported may be waited on (docs/controller.md, "Standbys").
+   */
+  default boolean watchReportsEveryChange() {
+    return false;
+  }
+
+  /**
    * Monotonic instant (same clock as the {@code nanoTime} supplier the backend was built with) until which every
    * key this session holds is certainly still held; {@link Long#MIN_VALUE} when there is no live session.
    */

@@ -182,6 +182,11 @@ public final class EtcdLockStore implements LockStore<Long> {
   }
 
   @Override
+  public boolean watchReportsEveryChange() {
+    return true; // one prefix watch from the revision the backend started at, resumed after the last one it saw
+  }
+
+  @Override
   public boolean pollsEveryInterval() {
     return false; // the watch sees every release and expiry
   }

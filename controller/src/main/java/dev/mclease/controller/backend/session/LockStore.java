@@ -52,6 +52,11 @@ public interface LockStore<S> extends SessionStore<S> {
     return true;
   }
 
+  /** {@link GlobalLockBackend#watchReportsEveryChange()} of this store's watch: false unless it pushes every change. */
+  default boolean watchReportsEveryChange() {
+    return false;
+  }
+
   /** Stops the store's own threads and connections; ends nothing. */
   void close();
 }

@@ -100,6 +100,11 @@ public final class SessionLockBackend<S> implements GlobalLockBackend {
   }
 
   @Override
+  public boolean watchReportsEveryChange() {
+    return store.watchReportsEveryChange();
+  }
+
+  @Override
   public long heldUntilNanos() {
     return keeper.heldUntilNanos();
   }
