@@ -2,7 +2,7 @@
 # Builds the controller's container image without a Docker engine and without pulling anything, into an OCI
 # archive that kind, containerd, podman and skopeo load or push (docs/deploy.md, "1. Build the image").
 #
-# usage: build.sh [--jar JAR] [--out ARCHIVE] [--refresh-base]
+# usage: build.sh [--jar JAR] [--out ARCHIVE] [--refresh-base] [--base-only]
 #   --jar           the shaded jar (default controller/target/mclease-controller.jar; `./mcl image` builds it)
 #   --out           where the archive goes (default controller/target/mclease-controller-oci.tar)
 #   --refresh-base  assemble the Debian base again even when it is cached (to take Debian's newer packages)
@@ -30,11 +30,13 @@ die() { log "$*"; exit 1; }
 jar="$ROOT/controller/target/mclease-controller.jar"
 out="$ROOT/controller/target/mclease-controller-oci.tar"
 refresh=""
+base_only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --jar) jar="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --refresh-base) refresh=1; shift ;;
+    --base-only) base_only=1; shift ;; # only the cached base and its image: ./mcl test runs it beside compiling
     -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -44,7 +46,7 @@ done
 for c in debootstrap buildah; do
   command -v "$c" >/dev/null || die "no $c: apt-get install $c (./mcl image installs it)"
 done
-[ -f "$jar" ] || die "no jar at $jar: mvn -B -pl controller -am package -DskipTests (./mcl image does)"
+[ -n "$base_only" ] || [ -f "$jar" ] || die "no jar at $jar: mvn -B -pl controller -am package -DskipTests (./mcl image does)"
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/mclease/controller-image"
 mkdir -p "$CACHE"
@@ -115,6 +117,10 @@ if ! "${B[@]}" inspect --type image "$BASE_IMAGE" >/dev/null 2>&1; then
   "${B[@]}" commit --quiet --rm "$ctr" "$BASE_IMAGE" >/dev/null
   ctr=""
   log "base image $BASE_IMAGE committed ($((SECONDS - start)) s)"
+fi
+if [ -n "$base_only" ]; then
+  log "--base-only: the base $STAMP is ready ($((SECONDS - start)) s)"
+  exit 0
 fi
 
 # --- controller/Dockerfile on that base ---------------------------------------------------------------------

@@ -41,3 +41,27 @@ _image_jar_fresh() {
   [ -z "$(find "$root/pom.xml" "$root/crd/pom.xml" "$root/crd/src/main" "$root/controller/pom.xml" \
     "$root/controller/src/main" -newer "$jar" -print -quit 2>/dev/null)" ]
 }
+
+# start_image_base: assembles the image's Debian base (build.sh --base-only) in the background, so that its downloads
+# and package unpacking overlap with what ./mcl test compiles meanwhile (the kube binaries: minutes on a fresh
+# machine); wait_image_base waits for it before ensure_image. Both do nothing where the image cannot be built, and a
+# failed background run only means ensure_image assembles the base itself and says why.
+start_image_base() {
+  _MCL_IMAGE_BASE_PID=""
+  [ "$(id -u)" = 0 ] || command -v sudo >/dev/null || return 0
+  command -v debootstrap >/dev/null || apt_install --no-install-recommends debootstrap || return 0
+  command -v buildah >/dev/null || apt_install --no-install-recommends buildah || return 0
+  local logdir="$MCL_IMAGE_SRC/../../.mcl"
+  mkdir -p "$logdir"
+  as_root "$MCL_IMAGE_SRC/build.sh" --base-only >"$logdir/image-base.log" 2>&1 &
+  _MCL_IMAGE_BASE_PID=$!
+  log "controller image: assembling its Debian base in the background (log .mcl/image-base.log)"
+}
+
+wait_image_base() {
+  [ -n "${_MCL_IMAGE_BASE_PID:-}" ] || return 0
+  if ! wait "$_MCL_IMAGE_BASE_PID"; then
+    log "controller image: the background base build failed (.mcl/image-base.log); ensure_image tries again"
+  fi
+  _MCL_IMAGE_BASE_PID=""
+}

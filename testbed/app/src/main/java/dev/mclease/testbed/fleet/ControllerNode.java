@@ -113,6 +113,7 @@ public final class ControllerNode implements AutoCloseable {
     if (controller != null) {
       return;
     }
+    long t0 = System.nanoTime();
     client = cluster.newClient(apiProxy.uri(cluster.apiServer().getScheme()));
     try {
       backend = BackendFactory.create(store.config(clusterName, etcdProxies, timings), nanoTime);
@@ -121,10 +122,13 @@ public final class ControllerNode implements AutoCloseable {
       client = null;
       throw e;
     }
+    long t1 = System.nanoTime();
     ElectionController c = new ElectionController(client, backend, config(), clock, nanoTime, registry);
     c.start();
     controller = c;
-    LOG.info("controller of {} started ({}, backend {})", clusterName, timings, store.kind());
+    LOG.info("controller of {} started in {} ms (backend {} ms, informers {} ms; {}, backend {})", clusterName,
+        (System.nanoTime() - t0) / 1_000_000, (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000, timings,
+        store.kind());
   }
 
   /**
