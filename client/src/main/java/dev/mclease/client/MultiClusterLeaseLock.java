@@ -99,6 +99,8 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private final ObservedLease observed = new ObservedLease();
   private final LocalElection election;
   private final LeadershipJudge judge;
+  /** Holds a new acquisition back from fabric8 until the elector's previous term has ended. */
+  private final ElectorTerm term;
   private boolean wrote;
   private long lastWriteNanos;
   private boolean reportedLeader;
@@ -128,6 +130,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.instance = UUID.randomUUID().toString();
     this.election = new LocalElection(identity, instance, leaseDuration, nanoTime.getAsLong());
     this.judge = new LeadershipJudge(identity, renewDeadline);
+    this.term = new ElectorTerm(renewDeadline);
     this.writer = new HeartbeatWriter(namespace, name, identity, instance, leaseDuration, renewDeadline, subject,
         problems, schemaProblems, new Ledger());
   }
@@ -417,6 +420,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       Instant t;
       synchronized (MultiClusterLeaseLock.this) {
         judge.forget();
+        term.ended();
         t = judge.nextT(clock.instant());
       }
       judgementMayHaveChanged();
@@ -471,7 +475,8 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     judgementMayHaveChanged();
     ZonedDateTime now = clock.instant().atZone(ZoneOffset.UTC);
     synchronized (this) {
-      return ElectorRecords.of(judge.leaderAt(nanoTime.getAsLong()), identity, status(), leaseDuration, now);
+      long t = nanoTime.getAsLong();
+      return ElectorRecords.of(term.answerLeader(judge.leadership(t), t), identity, status(), leaseDuration, now);
     }
   }
 

@@ -222,10 +222,17 @@ public final class FleetSteps {
     assertThat(leads).as("leaderships").hasSize(1);
     assertThat(leads.get(0).identity()).isEqualTo(world.oldLeader.identity());
     assertThat(leads.get(0).token()).isEqualTo(world.oldToken);
-    long confirmations = world.fleet().history().events().stream()
-        .filter(e -> e.type() == HistoryEvent.Type.CONFIRMED).count();
-    assertThat(confirmations).as("confirmations recorded (one heartbeat confirmed per retry period)")
-        .isGreaterThan(10);
+    List<HistoryEvent> events = world.fleet().history().events();
+    long confirmations = events.stream().filter(e -> e.type() == HistoryEvent.Type.CONFIRMED).count();
+    // A confirmation lasts at most renewDeadline, so a leadership kept for a span needs at least span / D of them;
+    // the leader heartbeats only when less than max(D/2, 2R) of its confirmation is left (HeartbeatCadence), not
+    // every retry period.
+    long start = events.stream().filter(e -> e.type() == HistoryEvent.Type.START).mapToLong(HistoryEvent::tNanos)
+        .min().orElseThrow();
+    long span = events.get(events.size() - 1).tNanos() - start;
+    long needed = Math.max(2, span / world.timings().renewDeadline().toNanos());
+    assertThat(confirmations).as("confirmations recorded over a leadership of %d ms (renewDeadline %s)",
+        span / 1_000_000, world.timings().renewDeadline()).isGreaterThanOrEqualTo(needed);
   }
 
   // -------------------------------------------------------------------------------------------- Then: when
