@@ -188,8 +188,7 @@ final class LeaseWorker {
           lose("the backend key was deleted or expired (token " + e.token() + ")");
         }
         if (other != null && (e.token() == 0 || e.token() == other.token())) {
-          other = null;
-          otherWatched = false;
+          forgetOther();
         }
         malformed = null;
       }
@@ -199,7 +198,7 @@ final class LeaseWorker {
         }
         if (e.holder() == null) {
           malformed = "backend key " + key + " was written with a malformed value (token " + e.token() + ")";
-          other = null;
+          forgetOther();
         } else if (other == null || e.token() >= other.token()) {
           other = new Held(e.holder(), e.token());
           otherSeenAtNanos = nanoTime.getAsLong();
@@ -281,15 +280,13 @@ final class LeaseWorker {
     // 3. Contend for the candidate, or learn who holds the key.
     long acquireFrom = handOver.acquireFrom(handOverRequest, now, leaseNanos());
     if (cv.candidate() != null && mine == null && acquireFrom - now <= 0) {
-      long standbyUntil = standbyRule.waitUntil(other != null && otherWatched && malformed == null
-          && backendError == null && !needLookup, otherSeenAtNanos, now);
+      long standbyUntil = standbyRule.waitUntil(heldElsewhereOnTheWatch() && !needLookup, otherSeenAtNanos, now);
       if (standbyUntil - now > 0) {
         next = Math.min(next, standbyUntil); // held elsewhere: the watch tells when it is free
       } else {
         acquire(cv.candidate(), cv.instance());
         if (mine == null) {
-          next = Math.min(next, standbyRule.nextAttempt(other != null && otherWatched && backendError == null
-              && malformed == null, nanoTime.getAsLong()));
+          next = Math.min(next, standbyRule.nextAttempt(heldElsewhereOnTheWatch(), nanoTime.getAsLong()));
         }
       }
     } else if (cv.candidate() != null && mine == null) {
@@ -361,7 +358,7 @@ final class LeaseWorker {
       needLookup = false;
       if (r instanceof AcquireResult.Granted g) {
         mine = new Acquisition(candidate, instance, g.token(), at);
-        other = null;
+        forgetOther();
         lastEcho = null;
         metrics.acquired();
         metrics.held(1);
@@ -388,8 +385,7 @@ final class LeaseWorker {
       if (h.isPresent()) {
         otherLearned(h.get());
       } else {
-        other = null;
-        otherWatched = false;
+        forgetOther();
       }
       malformed = null;
       backendError = null;
@@ -412,6 +408,16 @@ final class LeaseWorker {
     other = h;
     otherSeenAtNanos = nanoTime.getAsLong();
     otherWatched = sameAsWatched || backend.watchReportsEveryChange();
+  }
+
+  private void forgetOther() {
+    other = null;
+    otherWatched = false;
+  }
+
+  /** Another session holds the key, the backend answers, and the watch will report the end of that hold. */
+  private boolean heldElsewhereOnTheWatch() {
+    return other != null && otherWatched && malformed == null && backendError == null;
   }
 
   private void release(ReleaseReason why) {
@@ -451,7 +457,7 @@ final class LeaseWorker {
 
   private void onMalformed(MalformedValueException e) {
     malformed = e.getMessage();
-    other = null;
+    forgetOther();
     backendError = null;
     if (!Objects.equals(lastMalformedEvent, e.getMessage())) {
       lastMalformedEvent = e.getMessage();
