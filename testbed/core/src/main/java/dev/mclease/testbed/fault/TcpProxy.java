@@ -48,6 +48,7 @@ public final class TcpProxy implements AutoCloseable {
   static final int MAX_CONNECTIONS = 256;
   private static final int CONNECT_TIMEOUT_MS = 2_000;
   private static final int BUFFER = 16 * 1024;
+  private static final Duration ACCEPTOR_EXIT_WAIT = Duration.ofSeconds(5);
 
   private final String name;
   private final InetSocketAddress target;
@@ -61,12 +62,13 @@ public final class TcpProxy implements AutoCloseable {
   private volatile long latencyNanos;
   private volatile boolean stallDownstream;
   private final Object stallGate = new Object();
+  private final Thread acceptor;
 
   private TcpProxy(String name, InetSocketAddress target) throws IOException {
     this.name = name;
     this.target = target;
     this.server = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
-    Thread acceptor = new Thread(this::acceptLoop, "tcp-proxy-" + name + "-accept");
+    this.acceptor = new Thread(this::acceptLoop, "tcp-proxy-" + name + "-accept");
     acceptor.setDaemon(true);
     acceptor.start();
   }
@@ -162,16 +164,36 @@ public final class TcpProxy implements AutoCloseable {
     return links.size();
   }
 
-  /** Stops listening and closes every connection. Idempotent. */
+  /**
+   * Stops listening and closes every connection. Idempotent. When it returns, the port refuses connections: the JDK
+   * closes a socket that a thread is blocked accepting on only once that thread has been woken, so this waits for the
+   * acceptor (a fault that "kills" a store must not leave its port answering for a moment; CI saw a connect succeed
+   * right after close).
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
     closeQuietly(server);
+    awaitAcceptorExit();
     closeLinks();
     blackHoled.forEach(TcpProxy::closeQuietly);
     blackHoled.clear();
+  }
+
+  private void awaitAcceptorExit() {
+    if (Thread.currentThread() == acceptor) {
+      return;
+    }
+    try {
+      acceptor.join(ACCEPTOR_EXIT_WAIT.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (acceptor.isAlive()) {
+      LOG.warn("TCP proxy {}: acceptor still running {} after close", name, ACCEPTOR_EXIT_WAIT);
+    }
   }
 
   private void closeLinks() {
