@@ -8,9 +8,10 @@ import "time"
 // while not — and the lock writes only when a heartbeat is needed:
 //
 //   - Leader: a heartbeat is needed only to be confirmed again before the newest confirmation runs out, so it is
-//     written once less than max(D/2, 2R) of it is left. The next tick comes within R, so at least R is left when
-//     it goes out. The controller echoes every new heartbeat, so this also sets how often it writes status. If the
-//     echo does not come, the remainder only shrinks and every tick writes.
+//     written once less than max(D − 2R, 2R) of it is left: once the confirmation is two ticks old. The next tick
+//     comes within R, so at least D − 3R (and at least R) is left when it goes out, and the echo path may stall that
+//     long without costing the leadership. The controller echoes every new heartbeat, so this also sets how often it
+//     writes status. If the echo does not come, the remainder only shrinks and every tick writes.
 //   - Not leader (a standby cluster's local holder): a heartbeat keeps it alive for its controller and local peers
 //     and must stay younger than D − R even at the next tick, 2.2 R away, so that the echo made at a handover still
 //     confirms it: it is written once D − 3.2 R has passed since the last one.
@@ -27,7 +28,7 @@ func newCadence(renewDeadline, retryPeriod time.Duration) cadence {
 	minInterval := retryPeriod / 2
 	return cadence{
 		minInterval:     minInterval,
-		refreshLeft:     max(renewDeadline/2, 2*retryPeriod),
+		refreshLeft:     max(renewDeadline-2*retryPeriod, 2*retryPeriod),
 		standbyInterval: max(minInterval, renewDeadline-retryPeriod*32/10),
 	}
 }

@@ -12,15 +12,15 @@ class HeartbeatCadenceTest {
   private static final long MS = 1_000_000L;
   private static final long NOW = 1_000_000 * MS;
 
-  /** Defaults (D = 10 s, R = 2 s): a leader writes with 5 s of its confirmation left, a standby every 3.6 s. */
+  /** Defaults (D = 10 s, R = 2 s): a leader writes with 6 s of its confirmation left, a standby every 3.6 s. */
   @ParameterizedTest(name = "[{index}] {0}")
   @CsvSource(delimiter = '|', textBlock = """
       first write                                  | true  | 0     | -1    | true
       takeover, 100 ms after the last write        | true  | 100   | -1    | true
       never twice within R/2                       | false | 999   | 500   | false
       leader, 8 s of confirmation left             | false | 2000  | 8000  | false
-      leader, 6 s left                             | false | 4000  | 6000  | false
-      leader, exactly max(D/2, 2R) = 5 s left      | false | 4000  | 5000  | true
+      leader, 6.1 s left                           | false | 3900  | 6100  | false
+      leader, exactly max(D - 2R, 2R) = 6 s left   | false | 4000  | 6000  | true
       leader, 3 s left (an echo that did not come) | false | 2000  | 3000  | true
       standby, 3.5 s after its last heartbeat      | false | 3500  | -1    | false
       standby, D - 3.2R = 3.6 s after              | false | 3600  | -1    | true
@@ -31,11 +31,11 @@ class HeartbeatCadenceTest {
     assertThat(c.due(first, NOW - sinceMillis * MS, leadership(leftMillis), NOW)).as(why).isEqualTo(due);
   }
 
-  /** Fast timings (D = 1.5 s, R = 200 ms): 2R < D/2, so 750 ms left; standbys every 860 ms. */
+  /** Fast timings (D = 1.5 s, R = 200 ms): D − 2R = 1.1 s left (two ticks); standbys every 860 ms. */
   @ParameterizedTest(name = "[{index}] {0}")
   @CsvSource(delimiter = '|', textBlock = """
-      leader, 800 ms left                          | 700   | 800   | false
-      leader, 750 ms left                          | 750   | 750   | true
+      leader, 1200 ms left (one tick old)          | 300   | 1200  | false
+      leader, 1100 ms left (two ticks old)         | 400   | 1100  | true
       standby, 850 ms                              | 850   | -1    | false
       standby, 860 ms                              | 860   | -1    | true
       """)
@@ -44,9 +44,12 @@ class HeartbeatCadenceTest {
     assertThat(c.due(false, NOW - sinceMillis * MS, leadership(leftMillis), NOW)).as(why).isEqualTo(due);
   }
 
-  /** When D − 3.2R is shorter than R/2 (D close to R), a standby writes whenever R/2 has passed, as before. */
+  /**
+   * When D − 3.2R is shorter than R/2 (D close to R), a standby writes whenever R/2 has passed, as before; when
+   * D − 2R is shorter than 2R, the leader refreshes with 2R left, and with 2R ≥ D on every tick.
+   */
   @ParameterizedTest(name = "[{index}] D={0} ms R={1} ms: standby every {2} ms, leader refreshes at {3} ms left")
-  @CsvSource({"10000, 2000, 3600, 5000", "1500, 200, 860, 750", "3000, 1000, 500, 2000", "1000, 900, 450, 1800"})
+  @CsvSource({"10000, 2000, 3600, 6000", "1500, 200, 860, 1100", "3000, 1000, 500, 2000", "1000, 900, 450, 1800"})
   void derivedIntervals(long d, long r, long standbyMillis, long refreshMillis) {
     HeartbeatCadence c = new HeartbeatCadence(Duration.ofMillis(d), Duration.ofMillis(r));
     assertThat(c.standbyInterval()).isEqualTo(Duration.ofMillis(standbyMillis));

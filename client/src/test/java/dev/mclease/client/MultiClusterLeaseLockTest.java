@@ -231,13 +231,11 @@ class MultiClusterLeaseLockTest {
       MicroTime confirmed = renewTime();
       tick();
       a.get(client);
-      tick();
-      a.get(client);
-      assertThat(renewTime()).as("6 s of D = 10 s left: no heartbeat needed yet (HeartbeatCadence)")
+      assertThat(renewTime()).as("8 s of D = 10 s left: no heartbeat needed yet (HeartbeatCadence)")
           .isEqualTo(confirmed);
       tick();
       long t0 = ticker.getAsLong();
-      a.get(client); // 4 s left, less than max(D/2, 2R): writes; status still echoes the previous one
+      a.get(client); // 6 s left, max(D - 2R, 2R): writes; status still echoes the previous one
       assertThat(renewTime()).isNotEqualTo(confirmed);
       assertThat(a.isLeader()).isTrue();
       status("a", renewTime(), 1);

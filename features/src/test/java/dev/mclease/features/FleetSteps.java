@@ -225,7 +225,7 @@ public final class FleetSteps {
     List<HistoryEvent> events = world.fleet().history().events();
     long confirmations = events.stream().filter(e -> e.type() == HistoryEvent.Type.CONFIRMED).count();
     // A confirmation lasts at most renewDeadline, so a leadership kept for a span needs at least span / D of them;
-    // the leader heartbeats only when less than max(D/2, 2R) of its confirmation is left (HeartbeatCadence), not
+    // the leader heartbeats only when less than max(D - 2R, 2R) of its confirmation is left (HeartbeatCadence), not
     // every retry period.
     long start = events.stream().filter(e -> e.type() == HistoryEvent.Type.START).mapToLong(HistoryEvent::tNanos)
         .min().orElseThrow();

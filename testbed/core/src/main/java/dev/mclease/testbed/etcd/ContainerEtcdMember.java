@@ -47,7 +47,8 @@ final class ContainerEtcdMember implements EtcdMember {
             "--initial-advertise-peer-urls", "http://" + name + ":2380",
             "--initial-cluster", initialCluster,
             "--initial-cluster-token", token,
-            "--initial-cluster-state", "new")
+            "--initial-cluster-state", "new",
+            EtcdProvider.LOCK_STORE_RAFT.get(0), EtcdProvider.LOCK_STORE_RAFT.get(1))
         .waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofSeconds(60)));
   }
 

@@ -44,6 +44,16 @@ public final class EtcdProvider {
   private static final Map<String, String> VERSIONS = new ConcurrentHashMap<>();
   private static final Pattern VERSION = Pattern.compile("Version: (\\d+)\\.(\\d+)");
 
+  /**
+   * Raft timing of a lock-store cluster, scaled to the testbed's fast timings. A crash of the raft leader stalls every
+   * write and session keep-alive until a new leader is elected, one to two election timeouts: 1.0–1.6 s at etcd's
+   * defaults (100 ms / 1000 ms), 0.65 s at these (measured on loopback). A controller echoes only within
+   * {@code G − M − D} of its last renewal, 1.0 s at the fast timings, so at etcd's defaults the crash of the leader
+   * member ended leadership in about one run of five (docs/tuning.md, "The lock store's own failover"). Ten heartbeats
+   * per election timeout, as etcd recommends.
+   */
+  static final List<String> LOCK_STORE_RAFT = List.of("--heartbeat-interval=50", "--election-timeout=500");
+
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> List.copyOf(OPEN).forEach(EtcdCluster::close),
         "mclease-etcd-cleanup"));
@@ -68,7 +78,7 @@ public final class EtcdProvider {
     }
     String binary = binary();
     if (binary != null) {
-      return startProcesses(binary, members, List.of());
+      return startProcesses(binary, members, LOCK_STORE_RAFT);
     }
     if (Docker.available()) {
       return startContainers(members);
