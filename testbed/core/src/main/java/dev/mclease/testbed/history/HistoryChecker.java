@@ -185,34 +185,52 @@ public final class HistoryChecker {
 
   private static long checkGaps(List<HistoryEvent> events, List<LeadershipInterval> intervals, long bound, long t0,
       List<String> violations) {
-    if (events.isEmpty()) {
-      return 0;
+    long longest = 0;
+    for (Gap g : gaps(events, intervals)) {
+      longest = Math.max(longest, g.countedNanos());
+      if (g.countedNanos() > bound) {
+        violations.add(String.format(Locale.ROOT, "leaderless for %s outside faults (bound %s), from %s to %s",
+            seconds(g.countedNanos()), seconds(bound), at(g.fromNanos(), t0), at(g.toNanos(), t0)));
+      }
     }
+    return longest;
+  }
+
+  /**
+   * A leaderless stretch of a history: covered by no leadership interval, between the first and the last event.
+   *
+   * @param countedNanos the part of it outside every fault span, which rule 3 holds to the bound
+   */
+  public record Gap(long fromNanos, long toNanos, long countedNanos) {
+  }
+
+  /** The leaderless gaps of {@code history} (rule 3), in time order. */
+  public static List<Gap> gaps(History history) {
+    List<HistoryEvent> events = history.events();
+    return gaps(events, intervals(events));
+  }
+
+  private static List<Gap> gaps(List<HistoryEvent> events, List<LeadershipInterval> intervals) {
+    if (events.isEmpty()) {
+      return List.of();
+    }
+    long t0 = events.get(0).tNanos();
     long end = events.get(events.size() - 1).tNanos();
     List<long[]> faults = merge(faultSpans(events, end));
     List<long[]> led = merge(intervals.stream().filter(i -> i.endNanos() > i.startNanos())
         .map(i -> new long[] {i.startNanos(), i.endNanos()}).toList());
-    long longest = 0;
     long cursor = t0;
-    List<long[]> gaps = new ArrayList<>();
+    List<long[]> spans = new ArrayList<>();
     for (long[] l : led) {
       if (l[0] > cursor) {
-        gaps.add(new long[] {cursor, l[0]});
+        spans.add(new long[] {cursor, l[0]});
       }
       cursor = Math.max(cursor, l[1]);
     }
     if (end > cursor) {
-      gaps.add(new long[] {cursor, end});
+      spans.add(new long[] {cursor, end});
     }
-    for (long[] g : gaps) {
-      long counted = (g[1] - g[0]) - covered(g, faults);
-      longest = Math.max(longest, counted);
-      if (counted > bound) {
-        violations.add(String.format(Locale.ROOT, "leaderless for %s outside faults (bound %s), from %s to %s",
-            seconds(counted), seconds(bound), at(g[0], t0), at(g[1], t0)));
-      }
-    }
-    return longest;
+    return spans.stream().map(g -> new Gap(g[0], g[1], (g[1] - g[0]) - covered(g, faults))).toList();
   }
 
   private static List<long[]> faultSpans(List<HistoryEvent> events, long end) {
