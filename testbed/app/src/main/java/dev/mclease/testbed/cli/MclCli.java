@@ -3,10 +3,10 @@ package dev.mclease.testbed.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code ./mcl} command line: demo, testbed up, testbed chaos. */
+/** The {@code ./mcl} command line: demo, testbed up, testbed chaos, soak. */
 @Command(name = "mcl", mixinStandardHelpOptions = true,
     description = "MultiClusterLease: leader election across Kubernetes clusters, on this machine.",
-    subcommands = {DemoCommand.class, TestbedCommand.class})
+    subcommands = {DemoCommand.class, TestbedCommand.class, SoakCommand.class})
 public final class MclCli {
 
   public static void main(String[] args) {
