@@ -92,12 +92,12 @@ func TestCurrentToken(t *testing.T) {
 
 func TestWaitConditions(t *testing.T) {
 	for _, tc := range []struct {
-		name          string
-		views         []View
-		before        int64
-		cluster       string
-		released      string // context of the view Released picks, "" none
-		moved         string // the same for Moved(cluster)
+		name     string
+		views    []View
+		before   int64
+		cluster  string
+		released string // context of the view Released picks, "" none
+		moved    string // the same for Moved(cluster)
 	}{
 		{name: "still the old token everywhere", views: []View{lead("a", "x", "east", 5), lead("b", "x", "east", 5)},
 			before: 5, cluster: "west"},

@@ -114,7 +114,8 @@ func (l *Lock) record() *resourcelock.LeaderElectionRecord {
 	defer l.mu.Unlock()
 	holder := NoLeader
 	acquired := now
-	if l.leaderAt(l.cfg.Monotonic()) {
+	mono := l.cfg.Monotonic()
+	if l.term.answerLeader(l.leadershipAt(mono), mono) {
 		holder = l.cfg.Identity
 		if t, ok := parseMicro(l.acquireTime); ok {
 			acquired = t

@@ -58,6 +58,7 @@ type Lock struct {
 	ticked        bool
 	lastTickEnd   time.Duration
 	cadence       cadence
+	term          electorTerm
 	wrote         bool          // a heartbeat was written by this instance
 	lastWrite     time.Duration // monotonic instant of that last heartbeat
 	confirmed     bool
@@ -107,6 +108,7 @@ func newLock(s store, cfg Config) *Lock {
 		cfg: cfg, store: s, instance: hex.EncodeToString(b), subject: subject, problems: &problems{subject: subject},
 		changed: make(chan struct{}), observedRV: -1, pairSince: cfg.Monotonic(), ledger: newHeartbeatLedger(cfg.RenewDeadline),
 		cadence: newCadence(cfg.RenewDeadline, cfg.RetryPeriod),
+		term:    newElectorTerm(cfg.RenewDeadline, cfg.RetryPeriod),
 	}
 }
 
@@ -182,11 +184,25 @@ func (l *Lock) Update(ctx context.Context, ler resourcelock.LeaderElectionRecord
 		return l.Release(ctx)
 	case l.cfg.Identity:
 		l.tick(ctx)
-		return l.errIfNotLeader()
+		return l.errIfNotRenewal()
 	default:
 		return fmt.Errorf("%s: refusing to take the MultiClusterLease over for %q by wall-clock expiry; the local "+
 			"election follows heartbeats observed on this process's monotonic clock", l.subject, ler.HolderIdentity)
 	}
+}
+
+// errIfNotRenewal: nil only while confirmed for the acquisition client-go's term began with (electorTerm).
+func (l *Lock) errIfNotRenewal() error {
+	l.mu.Lock()
+	lead := l.leadershipAt(l.cfg.Monotonic())
+	renews := l.term.renews(lead)
+	l.mu.Unlock()
+	if !lead.Leader || renews {
+		return l.errIfNotLeader()
+	}
+	return apierrors.NewConflict(GroupVersionResource.GroupResource(), l.cfg.Name,
+		fmt.Errorf("confirmed for a new acquisition (fencing token %d), not the one this elector's term began with; "+
+			"the term ends first and a new one starts with OnStartedLeading", lead.FencingToken))
 }
 
 func (l *Lock) errIfNotLeader() error {

@@ -66,6 +66,7 @@ func (l *Lock) stopLeading() {
 	l.mu.Lock()
 	l.ledger.clear()
 	l.confirmed, l.token = false, 0
+	l.term.ended()
 	close(l.changed)
 	l.changed = make(chan struct{})
 	l.mu.Unlock()

@@ -1,21 +1,24 @@
 package dev.mclease.client;
 
-import java.time.Duration;
-
 /**
  * Whether fabric8's elector may be told "leader" now, pure: the rule that makes every new acquisition start with its
  * own {@code onStartLeading}.
  *
- * <p>Why: fabric8 renews a leadership by asking {@code get()} again, and a renewal that succeeds within its
- * renewDeadline continues the term it started, without a callback. A leader that lapsed (paused past its
- * confirmation, say) and was then confirmed for a <em>new</em> acquisition — another fencing token, after another
- * cluster led in between — would be "renewed" across that gap: the application would never hear {@code
- * onStopLeading} for the old term nor {@code onStartLeading} for the new one (seen in fencing.feature: a resumed
- * leader's tick waited for a confirmation, and the echo of token 6 renewed fabric8's term of token 2). So a
- * confirmation with another token than the last one answered as leader is not answered as leader until the elector's
- * renewDeadline has passed since that answer: by then fabric8 has stopped the old term (it stops once a renewal has
- * not succeeded for renewDeadline) and the next answer starts a new one. The same token again (a renewal, or a brief
- * lapse of the same acquisition) is answered at once.
+ * <p>Why: fabric8 renews a leadership by asking {@code get()} and then {@code update()} again, and a renewal that
+ * succeeds continues the term it started, without a callback. A leader that lapsed (paused past its confirmation,
+ * say) and was then confirmed for a <em>new</em> acquisition — another fencing token, after another cluster led in
+ * between — would be "renewed" across that gap: the application would never hear {@code onStopLeading} for the old
+ * term nor {@code onStartLeading} for the new one (fencing.feature: a resumed leader's tick waited for a
+ * confirmation, and the echo of token 6 renewed fabric8's term of token 2).
+ *
+ * <p>The rule: once the elector has been told "leader" for one token, a confirmation with another token is first
+ * answered once as "not leader". fabric8 (7.5 to 8.0) acts on that answer at once: the holder it observes changes
+ * away from us, so it calls {@code onStopLeading}, and the renewal loop exits on the failed renewal. The next
+ * answer, "leader", then starts a new term with {@code onStartLeading}. The same token again (a renewal, or a brief
+ * lapse of the same acquisition) is answered at once, and {@code update()} succeeds only for the token the elector
+ * was last told. Counting answers rather than time is what makes this hold for an elector that was frozen: a
+ * time-based hold ("renewDeadline since the last answer") failed when fabric8's own thread was paused inside a tick,
+ * since fabric8 checks its renew deadline only between ticks.
  *
  * <p>The lock's own {@link MultiClusterLeaseLock#leadership()} is not held back: it is the truth of the moment, and a
  * side effect fenced with its token is fenced correctly whatever fabric8 believes. Not thread-safe: the lock calls it
@@ -23,33 +26,36 @@ import java.time.Duration;
  */
 final class ElectorTerm {
 
-  private final long renewDeadlineNanos;
-  private boolean answered;
-  private long answeredToken;
-  private long answeredAtNanos;
+  private boolean toldLeader;
+  private long toldToken;
 
-  /** @param renewDeadline the elector's renewDeadline, which the lock's must equal (docs/client.md) */
-  ElectorTerm(Duration renewDeadline) {
-    this.renewDeadlineNanos = renewDeadline.toNanos();
-  }
-
-  /** Whether to answer fabric8 with a record naming this instance, for leadership {@code now} at monotonic {@code nowNanos}. */
-  boolean answerLeader(Leadership now, long nowNanos) {
+  /** Whether to answer fabric8's {@code get()} with a record naming this instance, for leadership {@code now}. */
+  boolean answerLeader(Leadership now) {
     if (!now.leader()) {
+      toldLeader = false;
       return false;
     }
     long token = now.fencingToken().orElse(Long.MIN_VALUE);
-    if (answered && token != answeredToken && nowNanos - answeredAtNanos < renewDeadlineNanos) {
-      return false; // the elector may still be renewing the previous term: let it end first
+    if (toldLeader && token != toldToken) {
+      toldLeader = false; // this answer ends the elector's term of the old token; the next one starts the new
+      return false;
     }
-    answered = true;
-    answeredToken = token;
-    answeredAtNanos = nowNanos;
+    toldLeader = true;
+    toldToken = token;
     return true;
+  }
+
+  /**
+   * Whether fabric8's {@code update()} may succeed as a renewal for leadership {@code now}: only for the acquisition
+   * the elector was last told about. An {@code update()} of a tick that began before a lapse (a frozen thread) must
+   * not renew the old term with a new token.
+   */
+  boolean renews(Leadership now) {
+    return now.leader() && toldLeader && now.fencingToken().orElse(Long.MIN_VALUE) == toldToken;
   }
 
   /** The elector's term ended by a release of ours (releaseOnCancel): the next confirmation starts a new one at once. */
   void ended() {
-    answered = false;
+    toldLeader = false;
   }
 }

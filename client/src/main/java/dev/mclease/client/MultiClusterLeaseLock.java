@@ -130,7 +130,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.instance = UUID.randomUUID().toString();
     this.election = new LocalElection(identity, instance, leaseDuration, nanoTime.getAsLong());
     this.judge = new LeadershipJudge(identity, renewDeadline);
-    this.term = new ElectorTerm(renewDeadline);
+    this.term = new ElectorTerm();
     this.writer = new HeartbeatWriter(namespace, name, identity, instance, leaseDuration, renewDeadline, subject,
         problems, schemaProblems, new Ledger());
   }
@@ -217,9 +217,18 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       throw new LockException(subject + ": refusing to take " + MultiClusterLease.KIND + " over for " + holder
           + " by wall-clock expiry; the local election follows heartbeats observed on this process's monotonic clock");
     }
-    // A renewal: this tick's heartbeat was already written by get(). Never a second write.
-    if (!isLeader()) {
-      throw notConfirmed();
+    // A renewal: this tick's heartbeat was already written by get(). Never a second write. It succeeds only for the
+    // acquisition the elector was last told about (ElectorTerm).
+    synchronized (this) {
+      Leadership now = judge.leadership(nanoTime.getAsLong());
+      if (!now.leader()) {
+        throw notConfirmed();
+      }
+      if (!term.renews(now)) {
+        throw new LockException(subject + ": confirmed for a new acquisition (fencing token "
+            + now.fencingToken().orElse(-1) + "), not the one this elector's term began with; the term ends at the "
+            + "next tick and a new one starts with onStartLeading");
+      }
     }
   }
 
@@ -476,7 +485,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     ZonedDateTime now = clock.instant().atZone(ZoneOffset.UTC);
     synchronized (this) {
       long t = nanoTime.getAsLong();
-      return ElectorRecords.of(term.answerLeader(judge.leadership(t), t), identity, status(), leaseDuration, now);
+      return ElectorRecords.of(term.answerLeader(judge.leadership(t)), identity, status(), leaseDuration, now);
     }
   }
 

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectorBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.Lock;
 import ch.qos.logback.classic.Level;
 import java.time.Clock;
 import java.time.Duration;
@@ -90,9 +91,14 @@ class LeaderElectorIntegrationTest {
   }
 
   private CompletableFuture<?> elect(MultiClusterLeaseLock lock) {
+    return elect(lock, lock);
+  }
+
+  /** Runs an elector on {@code electorLock}, which is {@code lock} or wraps it. */
+  private CompletableFuture<?> elect(Lock electorLock, MultiClusterLeaseLock lock) {
     String id = lock.identity();
     LeaderElector elector = new LeaderElectorBuilder(client, executor).withConfig(new LeaderElectionConfigBuilder()
-        .withName("it").withLock(lock).withLeaseDuration(L).withRenewDeadline(D).withRetryPeriod(R)
+        .withName("it").withLock(electorLock).withLeaseDuration(L).withRenewDeadline(D).withRetryPeriod(R)
         .withReleaseOnCancel(true)
         .withLeaderCallbacks(new LeaderCallbacks(() -> events.add(id + ":start"), () -> events.add(id + ":stop"),
             leader -> { }))
@@ -205,6 +211,34 @@ class LeaderElectorIntegrationTest {
     assertThat(tookMillis).isLessThan(D.plus(R).plusMillis(700).toMillis());
     await().atMost(Duration.ofSeconds(1)).until(election::isDone); // a LeaderElector does not campaign again
     assertThat(holder()).isEqualTo("a"); // still the local candidate, still heartbeating for the next round
+  }
+
+  /**
+   * ElectorTerm, fencing.feature's case: the elector froze inside a tick while leading with one token; meanwhile its
+   * leadership lapsed, another cluster led, and on resuming its own tick wrote the heartbeat that the controller
+   * echoed with a new token. fabric8 must hear onStopLeading for the old term, not renew it silently.
+   */
+  @Test
+  void anElectorFrozenAcrossANewAcquisitionEndsItsOldTerm() throws Exception {
+    EchoingStatusWriter writer = controller();
+    MultiClusterLeaseLock a = lock("a");
+    FreezableLock frozen = new FreezableLock(a);
+    CompletableFuture<?> election = elect(frozen, a);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("a:start"));
+    long oldToken = a.fencingToken().orElseThrow();
+
+    frozen.freezeAtNextGet();
+    frozen.awaitFrozen();
+    writer.stopEchoing();
+    await().atMost(D.plusSeconds(1)).until(() -> !a.isLeader());
+    writer.nameOtherLeader("west-pod-0"); // another cluster leads, with a higher token
+    await().atMost(Duration.ofSeconds(2)).until(() -> a.globalLeader().filter("west-pod-0"::equals).isPresent());
+    writer.resumeEchoing(); // and its leadership ends; the next heartbeat of "a" is echoed with a newer token
+    frozen.thaw();
+
+    await().atMost(Duration.ofSeconds(3)).until(() -> a.fencingToken().orElse(oldToken) > oldToken);
+    await().atMost(Duration.ofSeconds(2)).until(election::isDone); // the old term ended, not renewed silently
+    assertThat(events).containsExactly("a:start", "a:stop");
   }
 
   @Test

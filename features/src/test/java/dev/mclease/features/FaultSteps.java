@@ -3,6 +3,7 @@ package dev.mclease.features;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.mclease.testbed.chaos.Crashes;
 import dev.mclease.testbed.chaos.Fault;
 import dev.mclease.testbed.fleet.CandidateNode;
 import dev.mclease.testbed.fleet.ClusterNode;
@@ -40,12 +41,12 @@ public final class FaultSteps {
 
   @When("the leader's candidate crashes")
   public void candidateCrashes() {
-    world.event("crash", Faults.crashCandidate(leader()));
+    world.event("crash", Crashes.crashCandidate(leader()));
   }
 
   @When("the leader's candidate crashes and restarts under the same identity")
   public void candidateCrashesAndRestarts() {
-    world.event("crash and restart", Faults.crashAndRestartCandidate(leader()));
+    world.event("crash and restart", Crashes.crashAndRestartCandidate(leader()));
   }
 
   @When("the leader's controller crashes")
@@ -56,7 +57,7 @@ public final class FaultSteps {
 
   @When("the leader's cluster is lost")
   public void clusterLost() {
-    world.inject("lost cluster", Faults.loseCluster(leaderCluster()));
+    world.inject("lost cluster", Crashes.loseCluster(leaderCluster()));
   }
 
   @When("the lost cluster comes back")

@@ -2,12 +2,12 @@ package dev.mclease.features;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mclease.testbed.chaos.Teardown;
 import dev.mclease.testbed.cluster.Docker;
-import dev.mclease.testbed.fleet.CandidateNode;
 import dev.mclease.testbed.fleet.Fleet;
 import dev.mclease.testbed.history.History;
 import dev.mclease.testbed.history.HistoryChecker;
-import dev.mclease.testbed.history.TimelineRenderer;
+import dev.mclease.testbed.soak.KeptHistory;
 import dev.mclease.testbed.history.HistoryChecker.Verdict;
 import io.cucumber.java.After;
 import io.cucumber.java.AfterAll;
@@ -16,7 +16,6 @@ import io.cucumber.java.BeforeAll;
 import org.awaitility.Awaitility;
 import io.cucumber.java.Scenario;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,19 +123,7 @@ public final class Hooks {
   }
 
   static Path keep(History history, String name, Verdict verdict) {
-    Path dir = histories().resolve(name);
-    try {
-      Files.createDirectories(dir);
-      history.writeJsonLines(dir.resolve("history.jsonl"));
-      TimelineRenderer.writeSvg(history, dir.resolve("timeline.svg"));
-      if (verdict != null) {
-        Files.writeString(dir.resolve("verdict.txt"), verdict.summary() + System.lineSeparator(),
-            StandardCharsets.UTF_8);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return dir;
+    return KeptHistory.write(history, histories().resolve(name), verdict);
   }
 
   static Path histories() {
@@ -154,9 +141,6 @@ public final class Hooks {
   }
 
   static void healLinks(Fleet fleet) {
-    fleet.candidates().forEach((CandidateNode c) -> c.apiLink().heal());
-    // A frozen candidate dies frozen: Fleet.close() releases running candidates, and releasing one whose election
-    // thread is parked in the paused lock waits for that thread forever (reported testbed bug).
-    fleet.candidates().stream().filter(CandidateNode::isPaused).forEach(CandidateNode::kill);
+    Teardown.readyToClose(fleet);
   }
 }

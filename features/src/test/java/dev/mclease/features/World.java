@@ -2,6 +2,7 @@ package dev.mclease.features;
 
 import dev.mclease.testbed.chaos.Fault;
 import dev.mclease.testbed.chaos.FaultInjector;
+import dev.mclease.testbed.chaos.FaultSchedule;
 import dev.mclease.testbed.fleet.CandidateNode;
 import dev.mclease.testbed.fleet.Fleet;
 import dev.mclease.testbed.fleet.Timings;
@@ -77,6 +78,18 @@ public final class World {
   void event(String label, Fault fault) {
     inject(label, fault);
     heal(label);
+  }
+
+  /**
+   * How a {@link FaultSchedule} injects into this scenario: each fault under a label of its own ("chaos 0", ...), so
+   * that it counts, marks the event and is healed by its handle.
+   */
+  FaultSchedule.Injector scheduleInjector() {
+    return fault -> {
+      String label = "chaos " + faultsInjected;
+      inject(label, fault);
+      return () -> heal(label);
+    };
   }
 
   /** Heals the fault injected under {@code label}. */
