@@ -13,8 +13,9 @@ import "time"
 //     long without costing the leadership. The controller echoes every new heartbeat, so this also sets how often it
 //     writes status. If the echo does not come, the remainder only shrinks and every tick writes.
 //   - Not leader (a standby cluster's local holder): a heartbeat keeps it alive for its controller and local peers
-//     and must stay younger than D − R even at the next tick, 2.2 R away, so that the echo made at a handover still
-//     confirms it: it is written once D − 3.2 R has passed since the last one.
+//     and must stay younger than D − 2R even at the next tick, 2.2 R away, so that the echo made at a handover still
+//     confirms it for at least 2R, time for the new leader's first refresh: it is written once D − 4.2 R has passed
+//     since the last one.
 //   - Never more than one write per R/2, and at once for a first write or a takeover of the local spec.
 //
 // Safety does not depend on it: a confirmation lasts t0(T) + min(D, W) whenever T was written.
@@ -29,7 +30,7 @@ func newCadence(renewDeadline, retryPeriod time.Duration) cadence {
 	return cadence{
 		minInterval:     minInterval,
 		refreshLeft:     max(renewDeadline-2*retryPeriod, 2*retryPeriod),
-		standbyInterval: max(minInterval, renewDeadline-retryPeriod*32/10),
+		standbyInterval: max(minInterval, renewDeadline-retryPeriod*42/10),
 	}
 }
 

@@ -30,13 +30,13 @@ func TestCadenceDue(t *testing.T) {
 		{"leader, 6.1 s left", defaults, false, 3900 * time.Millisecond, 6100 * time.Millisecond, false},
 		{"leader, max(D - 2R, 2R) = 6 s left", defaults, false, 4 * time.Second, 6 * time.Second, true},
 		{"leader, 3 s left: the echo did not come", defaults, false, 2 * time.Second, 3 * time.Second, true},
-		{"standby, 3.5 s", defaults, false, 3500 * time.Millisecond, -1, false},
-		{"standby, D - 3.2R = 3.6 s", defaults, false, 3600 * time.Millisecond, -1, true},
-		{"confirmation just ran out: standby rule", defaults, false, 3600 * time.Millisecond, 0, true},
+		{"standby, 1.5 s", defaults, false, 1500 * time.Millisecond, -1, false},
+		{"standby, D - 4.2R = 1.6 s", defaults, false, 1600 * time.Millisecond, -1, true},
+		{"confirmation just ran out: standby rule", defaults, false, 1600 * time.Millisecond, 0, true},
 		{"fast leader, 1200 ms left: one tick old", fast, false, 300 * time.Millisecond, 1200 * time.Millisecond, false},
 		{"fast leader, 1100 ms left: two ticks old", fast, false, 400 * time.Millisecond, 1100 * time.Millisecond, true},
-		{"fast standby, 850 ms", fast, false, 850 * time.Millisecond, -1, false},
-		{"fast standby, 860 ms", fast, false, 860 * time.Millisecond, -1, true},
+		{"fast standby, 650 ms", fast, false, 650 * time.Millisecond, -1, false},
+		{"fast standby, 660 ms", fast, false, 660 * time.Millisecond, -1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,8 +51,8 @@ func TestCadenceIntervals(t *testing.T) {
 	tests := []struct {
 		d, r, standby, refresh time.Duration
 	}{
-		{10 * time.Second, 2 * time.Second, 3600 * time.Millisecond, 6 * time.Second},
-		{1500 * time.Millisecond, 200 * time.Millisecond, 860 * time.Millisecond, 1100 * time.Millisecond},
+		{10 * time.Second, 2 * time.Second, 1600 * time.Millisecond, 6 * time.Second},
+		{1500 * time.Millisecond, 200 * time.Millisecond, 660 * time.Millisecond, 1100 * time.Millisecond},
 		{time.Second, 900 * time.Millisecond, 450 * time.Millisecond, 1800 * time.Millisecond},
 		{3 * time.Second, time.Second, 500 * time.Millisecond, 2 * time.Second},
 	}

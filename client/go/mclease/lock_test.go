@@ -322,7 +322,7 @@ func TestHeartbeatsIncreaseAcrossAWallClockStepBack(t *testing.T) {
 	r.tick(0)
 	first, _ := parseMicro(srv.spec().RenewTime)
 	r.wall.SetTime(r.wall.Now().Add(-time.Hour))
-	r.tick(4 * sec) // not leader: the next heartbeat once D − 3.2R = 3.6 s have passed (cadence.go)
+	r.tick(4 * sec) // not leader: the next heartbeat once D − 4.2R = 1.6 s have passed (cadence.go)
 	second, _ := parseMicro(srv.spec().RenewTime)
 	if !second.After(first) {
 		t.Fatalf("T went from %v to %v", first, second)

@@ -20,9 +20,11 @@ import java.time.Duration;
  *       leaderships in the scenarios.)</li>
  *     <li><b>Not leader</b> (a standby cluster's local holder, or one waiting for its controller): a heartbeat keeps it
  *       alive for its controller and its local peers (within {@code L}) and must be young enough that the echo made at
- *       a handover still confirms it: its age must stay under {@code D − R} even at the next tick, which can be
- *       {@code 2.2 R} away. So it is written once {@code D − 3.2 R} has passed since the last one, and on every
- *       tick when that is shorter than a tick. Once confirmed, fabric8 renews at once and the leader's rule takes
+ *       a handover still confirms it for long enough to be confirmed again: its age must stay under {@code D − 2R}
+ *       even at the next tick, which can be {@code 2.2 R} away, so that the new leader has at least {@code 2R} for
+ *       its first refresh, the write and the echo. So it is written once {@code D − 4.2 R} has passed since the last
+ *       one, and on every tick when that is shorter than a tick. ({@code D − 3.2 R} left only {@code R}: at the
+ *       fast timings a new leader confirmed for 142 ms lost its leadership before its first echo came.) Once confirmed, fabric8 renews at once and the leader's rule takes
  *       over, so a handover never waits for a heartbeat.</li>
  *   <li>Never more than one write per {@code R/2} (as before), and always at once for a first write or a takeover of
  *       the local spec.</li>
@@ -41,7 +43,7 @@ final class HeartbeatCadence {
     long r = retryPeriod.toNanos();
     this.minIntervalNanos = r / 2;
     this.refreshLeftNanos = Math.max(d - 2 * r, 2 * r);
-    this.standbyIntervalNanos = Math.max(minIntervalNanos, d - r * 32 / 10);
+    this.standbyIntervalNanos = Math.max(minIntervalNanos, d - r * 42 / 10);
   }
 
   /**
@@ -70,7 +72,7 @@ final class HeartbeatCadence {
     return Duration.ofNanos(refreshLeftNanos);
   }
 
-  /** {@code max(R/2, D − 3.2R)}: a non-leader's heartbeat interval. */
+  /** {@code max(R/2, D − 4.2R)}: a non-leader's heartbeat interval. */
   Duration standbyInterval() {
     return Duration.ofNanos(standbyIntervalNanos);
   }

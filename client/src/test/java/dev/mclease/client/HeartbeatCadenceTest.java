@@ -12,7 +12,7 @@ class HeartbeatCadenceTest {
   private static final long MS = 1_000_000L;
   private static final long NOW = 1_000_000 * MS;
 
-  /** Defaults (D = 10 s, R = 2 s): a leader writes with 6 s of its confirmation left, a standby every 3.6 s. */
+  /** Defaults (D = 10 s, R = 2 s): a leader writes with 6 s of its confirmation left, a standby every 1.6 s. */
   @ParameterizedTest(name = "[{index}] {0}")
   @CsvSource(delimiter = '|', textBlock = """
       first write                                  | true  | 0     | -1    | true
@@ -22,22 +22,22 @@ class HeartbeatCadenceTest {
       leader, 6.1 s left                           | false | 3900  | 6100  | false
       leader, exactly max(D - 2R, 2R) = 6 s left   | false | 4000  | 6000  | true
       leader, 3 s left (an echo that did not come) | false | 2000  | 3000  | true
-      standby, 3.5 s after its last heartbeat      | false | 3500  | -1    | false
-      standby, D - 3.2R = 3.6 s after              | false | 3600  | -1    | true
-      confirmation ran out: standby rule           | false | 3600  | 0     | true
+      standby, 1.5 s after its last heartbeat      | false | 1500  | -1    | false
+      standby, D - 4.2R = 1.6 s after              | false | 1600  | -1    | true
+      confirmation ran out: standby rule           | false | 1600  | 0     | true
       """)
   void defaults(String why, boolean first, long sinceMillis, long leftMillis, boolean due) {
     HeartbeatCadence c = new HeartbeatCadence(Duration.ofSeconds(10), Duration.ofSeconds(2));
     assertThat(c.due(first, NOW - sinceMillis * MS, leadership(leftMillis), NOW)).as(why).isEqualTo(due);
   }
 
-  /** Fast timings (D = 1.5 s, R = 200 ms): D − 2R = 1.1 s left (two ticks); standbys every 860 ms. */
+  /** Fast timings (D = 1.5 s, R = 200 ms): D − 2R = 1.1 s left (two ticks); standbys every 660 ms. */
   @ParameterizedTest(name = "[{index}] {0}")
   @CsvSource(delimiter = '|', textBlock = """
       leader, 1200 ms left (one tick old)          | 300   | 1200  | false
       leader, 1100 ms left (two ticks old)         | 400   | 1100  | true
-      standby, 850 ms                              | 850   | -1    | false
-      standby, 860 ms                              | 860   | -1    | true
+      standby, 650 ms                              | 650   | -1    | false
+      standby, 660 ms                              | 660   | -1    | true
       """)
   void fastTimings(String why, long sinceMillis, long leftMillis, boolean due) {
     HeartbeatCadence c = new HeartbeatCadence(Duration.ofMillis(1500), Duration.ofMillis(200));
@@ -45,11 +45,11 @@ class HeartbeatCadenceTest {
   }
 
   /**
-   * When D − 3.2R is shorter than R/2 (D close to R), a standby writes whenever R/2 has passed, as before; when
+   * When D − 4.2R is shorter than R/2 (D close to R), a standby writes whenever R/2 has passed, as before; when
    * D − 2R is shorter than 2R, the leader refreshes with 2R left, and with 2R ≥ D on every tick.
    */
   @ParameterizedTest(name = "[{index}] D={0} ms R={1} ms: standby every {2} ms, leader refreshes at {3} ms left")
-  @CsvSource({"10000, 2000, 3600, 6000", "1500, 200, 860, 1100", "3000, 1000, 500, 2000", "1000, 900, 450, 1800"})
+  @CsvSource({"10000, 2000, 1600, 6000", "1500, 200, 660, 1100", "3000, 1000, 500, 2000", "1000, 900, 450, 1800"})
   void derivedIntervals(long d, long r, long standbyMillis, long refreshMillis) {
     HeartbeatCadence c = new HeartbeatCadence(Duration.ofMillis(d), Duration.ofMillis(r));
     assertThat(c.standbyInterval()).isEqualTo(Duration.ofMillis(standbyMillis));

@@ -144,7 +144,7 @@ class LeaderElectorIntegrationTest {
   }
 
   @Test
-  void aStandbyLocalCandidateHeartbeatsEveryDMinus32RWithoutLoggingAProblem() {
+  void aStandbyLocalCandidateHeartbeatsEveryDMinus42RWithoutLoggingAProblem() {
     try (LogCapture elector = new LogCapture(LeaderElector.class);
         LogCapture lockLog = new LogCapture(MultiClusterLeaseLock.class)) {
       MultiClusterLeaseLock a = lock("a"); // no controller: never confirmed
@@ -158,10 +158,10 @@ class LeaderElectorIntegrationTest {
         }
         return beats.size() >= 6;
       });
-      // not leader: a heartbeat once D − 3.2R = 860 ms have passed (HeartbeatCadence), at the next tick, which
-      // comes within 2.2 R: 6 heartbeats take at least 5 × 860 ms and at most 5 × (860 ms + 2.2 R) and a margin
+      // not leader: a heartbeat once D − 4.2R = 660 ms have passed (HeartbeatCadence), at the next tick, which
+      // comes within 2.2 R: 6 heartbeats take at least 5 × 660 ms and at most 5 × (660 ms + 2.2 R) and a margin
       Duration took = Duration.ofNanos(System.nanoTime() - from);
-      Duration standby = D.minus(R.multipliedBy(32).dividedBy(10));
+      Duration standby = D.minus(R.multipliedBy(42).dividedBy(10));
       assertThat(took).isGreaterThanOrEqualTo(standby.multipliedBy(5).minus(R))
           .isLessThan(standby.plus(R.multipliedBy(3)).multipliedBy(5));
       assertThat(a.isLeader()).isFalse();
