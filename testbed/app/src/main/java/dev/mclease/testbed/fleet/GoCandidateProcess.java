@@ -3,6 +3,7 @@ package dev.mclease.testbed.fleet;
 import dev.mclease.testbed.cluster.Cluster;
 import dev.mclease.testbed.history.History;
 import dev.mclease.testbed.util.ChildProcesses;
+import dev.mclease.testbed.util.Signals;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -176,6 +177,27 @@ public final class GoCandidateProcess implements AutoCloseable {
       history.stop(identity, clusterName);
       LOG.info("Go candidate {} in {} stopped leading", identity, clusterName);
     }
+  }
+
+  /**
+   * SIGSTOP of the Go process, as a long GC pause or a throttled container: its leadership runs out on its own clock
+   * while it cannot say so; {@link #thaw()} resumes it, and it must notice before doing anything as leader.
+   */
+  public void freeze() {
+    Process p;
+    synchronized (this) {
+      p = process;
+    }
+    Signals.freeze(p == null ? -1 : p.pid());
+  }
+
+  /** SIGCONT after {@link #freeze()}. */
+  public void thaw() {
+    Process p;
+    synchronized (this) {
+      p = process;
+    }
+    Signals.thaw(p == null ? -1 : p.pid());
   }
 
   /** Leaves gracefully: SIGTERM, the Go process releases (spec.holderIdentity = "") and exits. */

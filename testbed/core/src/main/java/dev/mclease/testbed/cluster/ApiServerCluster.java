@@ -4,6 +4,7 @@ import dev.mclease.testbed.kube.ClusterPki;
 import dev.mclease.testbed.kube.KubeApiServerProcess;
 import dev.mclease.testbed.kube.KubeBinaries;
 import dev.mclease.testbed.util.Ports;
+import dev.mclease.testbed.util.Signals;
 import dev.mclease.testbed.util.TempDirs;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.URI;
@@ -197,6 +198,19 @@ public final class ApiServerCluster implements Cluster {
   /** SIGKILL of the kube-apiserver, as a crash. Storage is untouched: nothing acknowledged is lost. */
   public void kill() {
     server.kill();
+  }
+
+  /**
+   * SIGSTOP of the kube-apiserver: it stops answering but keeps its port and connections, so clients hang until their
+   * own timeouts instead of failing fast (a long GC pause, a throttled or migrating node). {@link #thaw()} resumes it.
+   */
+  public void freeze() {
+    Signals.freeze(server.pid());
+  }
+
+  /** SIGCONT after {@link #freeze()}. */
+  public void thaw() {
+    Signals.thaw(server.pid());
   }
 
   /** Starts the kube-apiserver again (same port, certificates, storage); returns once it serves the CRD. */

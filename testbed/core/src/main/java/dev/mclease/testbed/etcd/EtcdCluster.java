@@ -62,6 +62,16 @@ public final class EtcdCluster implements AutoCloseable {
     member(i).start();
   }
 
+  /** Freezes member {@code i} with SIGSTOP (child processes only): it hangs with its connections open. */
+  public void freezeMember(int i) {
+    member(i).freeze();
+  }
+
+  /** Thaws member {@code i} with SIGCONT after {@link #freezeMember}. */
+  public void thawMember(int i) {
+    member(i).thaw();
+  }
+
   /** Whether member {@code i}'s process (or container) is running. */
   public boolean isRunning(int i) {
     return member(i).isRunning();

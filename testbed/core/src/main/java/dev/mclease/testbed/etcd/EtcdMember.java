@@ -17,6 +17,16 @@ interface EtcdMember {
 
   boolean isRunning();
 
+  /** SIGSTOP: the member stops answering but keeps its connections (its peers elect another leader). */
+  default void freeze() {
+    throw new UnsupportedOperationException("etcd member " + clientUrl() + " cannot be frozen: not a child process");
+  }
+
+  /** SIGCONT after {@link #freeze()}. */
+  default void thaw() {
+    throw new UnsupportedOperationException("etcd member " + clientUrl() + " cannot be thawed: not a child process");
+  }
+
   /** Stops the member if needed and frees its resources (data directory, container). */
   void destroy();
 }

@@ -2,6 +2,7 @@ package dev.mclease.testbed.etcd;
 
 import dev.mclease.testbed.util.ChildProcesses;
 import dev.mclease.testbed.util.Ports;
+import dev.mclease.testbed.util.Signals;
 import dev.mclease.testbed.util.TempDirs;
 import java.io.File;
 import java.io.IOException;
@@ -116,6 +117,16 @@ final class ProcessEtcdMember implements EtcdMember {
 
   private void end(boolean kill) {
     ChildProcesses.end(process, kill, STOP_TIMEOUT, "etcd member " + name);
+  }
+
+  @Override
+  public synchronized void freeze() {
+    Signals.freeze(process.pid());
+  }
+
+  @Override
+  public synchronized void thaw() {
+    Signals.thaw(process.pid());
   }
 
   @Override

@@ -74,6 +74,8 @@ public final class ChildProcesses {
     if (kill) {
       p.destroyForcibly();
     } else {
+      // a frozen process (Signals.freeze) would hold SIGTERM until it runs again, and we would wait for nothing
+      Signals.thaw(p.pid());
       p.destroy();
     }
     try {

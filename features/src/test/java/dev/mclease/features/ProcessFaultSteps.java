@@ -1,0 +1,59 @@
+package dev.mclease.features;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.mclease.testbed.chaos.ProcessFaults;
+import dev.mclease.testbed.cluster.ApiServerCluster;
+import dev.mclease.testbed.fleet.ClusterNode;
+import io.cucumber.java.en.When;
+
+/** Faults sent to real processes as signals (ProcessFaults): frozen and killed kube-apiservers and etcd members. */
+public final class ProcessFaultSteps {
+
+  private final World world;
+
+  public ProcessFaultSteps(World world) {
+    this.world = world;
+  }
+
+  private ClusterNode leaderCluster() {
+    return world.fleet().cluster(world.oldLeader.clusterName());
+  }
+
+  private ClusterNode realLeaderCluster() {
+    ClusterNode n = leaderCluster();
+    assumeTrue(n.cluster() instanceof ApiServerCluster, "process faults need real kube-apiserver processes; "
+        + "this fleet runs on " + n.cluster().getClass().getSimpleName() + " (run ./mcl test to build the binaries)");
+    return n;
+  }
+
+  @When("the kube-apiserver of the leader's cluster is frozen")
+  public void freezeApiServer() {
+    world.inject("frozen kube-apiserver", ProcessFaults.freezeApiServer(realLeaderCluster()));
+  }
+
+  @When("the frozen kube-apiserver thaws")
+  public void thawApiServer() {
+    world.heal("frozen kube-apiserver");
+  }
+
+  @When("the kube-apiserver of the leader's cluster is killed")
+  public void killApiServer() {
+    world.inject("killed kube-apiserver", ProcessFaults.crashApiServer(realLeaderCluster()));
+  }
+
+  @When("the killed kube-apiserver starts again")
+  public void restartApiServer() {
+    world.heal("killed kube-apiserver");
+  }
+
+  @When("etcd member {int} is frozen")
+  public void freezeEtcdMember(int member) {
+    world.inject("frozen etcd member " + member, ProcessFaults.freezeEtcdMember(world.fleet(), member));
+  }
+
+  @When("etcd member {int} thaws")
+  public void thawEtcdMember(int member) {
+    world.heal("frozen etcd member " + member);
+  }
+}

@@ -1,0 +1,54 @@
+package dev.mclease.testbed.chaos;
+
+import dev.mclease.testbed.cluster.ApiServerCluster;
+import dev.mclease.testbed.fleet.ClusterNode;
+import dev.mclease.testbed.fleet.Fleet;
+import dev.mclease.testbed.fleet.GoCandidateProcess;
+
+/**
+ * Faults on real processes, with signals, as production sees them: a kube-apiserver or an etcd member frozen
+ * (SIGSTOP, then SIGCONT) keeps its connections open, so its clients hang until their own timeouts rather than fail
+ * fast as they do behind a partitioned proxy; a SIGKILLed kube-apiserver drops every connection and its watches.
+ * The fault catalogue is docs/features.md.
+ */
+public final class ProcessFaults {
+
+  private ProcessFaults() {
+  }
+
+  /** The cluster's kube-apiserver frozen with SIGSTOP, then thawed: its candidates and controller hang on it. */
+  public static Fault freezeApiServer(ClusterNode cluster) {
+    ApiServerCluster api = ownApiServer(cluster);
+    return Fault.simple("freeze " + cluster.name() + " kube-apiserver (SIGSTOP)", api::freeze, api::thaw);
+  }
+
+  /** The cluster's kube-apiserver SIGKILLed, then started again on its port with its storage. */
+  public static Fault crashApiServer(ClusterNode cluster) {
+    ApiServerCluster api = ownApiServer(cluster);
+    return Fault.simple("kill " + cluster.name() + " kube-apiserver (SIGKILL), then restart it", api::kill,
+        api::start);
+  }
+
+  /** A member of the global etcd frozen with SIGSTOP, then thawed; frozen while raft leader, it stalls every write. */
+  public static Fault freezeEtcdMember(Fleet fleet, int member) {
+    return Fault.simple("freeze etcd member " + member + " (SIGSTOP)", () -> fleet.etcd().freezeMember(member),
+        () -> fleet.etcd().thawMember(member));
+  }
+
+  /** A Go candidate process frozen with SIGSTOP, then thawed. */
+  public static Fault freezeGoCandidate(GoCandidateProcess candidate) {
+    return Fault.simple("freeze " + candidate + " (SIGSTOP)", candidate::freeze, candidate::thaw);
+  }
+
+  private static ApiServerCluster ownApiServer(ClusterNode cluster) {
+    if (!(cluster.cluster() instanceof ApiServerCluster api)) {
+      throw new IllegalStateException("cluster " + cluster.name() + " is not a kube-apiserver process ("
+          + cluster.cluster().getClass().getSimpleName() + "): process faults need the real API servers");
+    }
+    if (api.isShared()) {
+      throw new IllegalStateException("cluster " + cluster.name() + " is a shared API server that other fleets use: "
+          + "build the fleet with ownClusters(true) (tag the scenario @own-clusters)");
+    }
+    return api;
+  }
+}
