@@ -415,9 +415,16 @@ final class LeaseWorker {
     otherWatched = false;
   }
 
-  /** Another session holds the key, the backend answers, and the watch will report the end of that hold. */
+  /**
+   * Another cluster's session holds the key, the backend answers, and the watch will report the end of that hold.
+   * A key held in this cluster's own name is never waited on: it is an earlier session of this controller, or an
+   * acquisition of this very session that the store applied after the request had timed out (an etcd quorum loss:
+   * split-brain.feature's regression scenario). Nobody else will end it and the watch may never report anything, so
+   * the standby keeps asking every R, and the backend adopts a late acquisition of its own session.
+   */
   private boolean heldElsewhereOnTheWatch() {
-    return other != null && otherWatched && malformed == null && backendError == null;
+    return other != null && otherWatched && malformed == null && backendError == null
+        && !cfg.clusterName().equals(other.value().cluster());
   }
 
   private void release(ReleaseReason why) {

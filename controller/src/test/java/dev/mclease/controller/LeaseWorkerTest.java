@@ -372,6 +372,25 @@ class LeaseWorkerTest {
     assertThat(acquisitions()).as("the watch reported the holder: it will report its end").isEqualTo(acquires);
   }
 
+  /**
+   * split-brain.feature, "A release and a contender's acquire, both queued during an etcd quorum loss": etcd applied
+   * this controller's acquire after it had timed out, so the key named this cluster's candidate under this session,
+   * and the controller, seeing it as held elsewhere, waited on a watch that would never report its end.
+   */
+  @Test
+  void aKeyHeldInThisClustersOwnNameIsNotWaitedOn() {
+    backend.putOther(KEY, "pod-a", "east");
+    beat("pod-a", 1);
+    long next = worker.reconcile();
+    assertThat(next).as("asks again after R").isLessThanOrEqualTo(now.get() + cfg.retryPeriod().toNanos());
+    long before = acquisitions();
+    advance(cfg.retryPeriod().toMillis());
+    renewed();
+    beat("pod-a", 2);
+    worker.reconcile();
+    assertThat(acquisitions()).as("no wait on the watch for a hold in our own name").isEqualTo(before + 1);
+  }
+
   @Test
   void aStandbyWhoseBackendFailsTriesAgainEveryR() {
     backend.putOther(KEY, "pod-x", "west");
