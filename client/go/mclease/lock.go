@@ -197,8 +197,11 @@ func (l *Lock) errIfNotRenewal() error {
 	lead := l.leadershipAt(l.cfg.Monotonic())
 	renews := l.term.renews(lead)
 	l.mu.Unlock()
-	if !lead.Leader || renews {
-		return l.errIfNotLeader()
+	switch {
+	case renews:
+		return nil
+	case !lead.Leader:
+		return l.notLeaderConflict()
 	}
 	return apierrors.NewConflict(GroupVersionResource.GroupResource(), l.cfg.Name,
 		fmt.Errorf("confirmed for a new acquisition (fencing token %d), not the one this elector's term began with; "+
@@ -209,7 +212,11 @@ func (l *Lock) errIfNotLeader() error {
 	if l.Leadership().Leader {
 		return nil
 	}
-	// a conflict, as another writer's win would be: client-go logs it and asks again next tick
+	return l.notLeaderConflict()
+}
+
+// notLeaderConflict is a conflict, as another writer's win would be: client-go logs it and asks again next tick.
+func (l *Lock) notLeaderConflict() error {
 	return apierrors.NewConflict(GroupVersionResource.GroupResource(), l.cfg.Name,
 		fmt.Errorf("not leader: %s. The election controller of this cluster confirms a leader by echoing its "+
 			"heartbeat into status", l.whyNotLeader()))

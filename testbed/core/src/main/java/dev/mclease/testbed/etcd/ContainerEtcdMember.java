@@ -5,6 +5,8 @@ import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports.Binding;
 import dev.mclease.testbed.util.Ports;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
@@ -38,7 +40,12 @@ final class ContainerEtcdMember implements EtcdMember {
         .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
             .withPortBindings(new PortBinding(Binding.bindIpAndPort("127.0.0.1", hostClientPort),
                 ExposedPort.tcp(2379))))
-        .withCommand("etcd",
+        .withCommand(command(name, hostClientPort, initialCluster, token))
+        .waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofSeconds(60)));
+  }
+
+  private static String[] command(String name, int hostClientPort, String initialCluster, String token) {
+    List<String> cmd = new ArrayList<>(List.of("etcd",
             "--name", name,
             "--data-dir", "/etcd-data",
             "--listen-client-urls", "http://0.0.0.0:2379",
@@ -47,9 +54,9 @@ final class ContainerEtcdMember implements EtcdMember {
             "--initial-advertise-peer-urls", "http://" + name + ":2380",
             "--initial-cluster", initialCluster,
             "--initial-cluster-token", token,
-            "--initial-cluster-state", "new",
-            EtcdProvider.LOCK_STORE_RAFT.get(0), EtcdProvider.LOCK_STORE_RAFT.get(1))
-        .waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofSeconds(60)));
+            "--initial-cluster-state", "new"));
+    cmd.addAll(EtcdProvider.LOCK_STORE_RAFT);
+    return cmd.toArray(String[]::new);
   }
 
   @Override

@@ -121,12 +121,12 @@ final class ProcessEtcdMember implements EtcdMember {
 
   @Override
   public synchronized void freeze() {
-    Signals.freeze(process.pid());
+    Signals.freeze(process == null ? -1 : process.pid());
   }
 
   @Override
   public synchronized void thaw() {
-    Signals.thaw(process.pid());
+    Signals.thaw(process == null ? -1 : process.pid());
   }
 
   @Override
