@@ -1,5 +1,6 @@
 package dev.mclease.testbed.soak;
 
+import dev.mclease.testbed.history.FencedWriteChecker;
 import dev.mclease.testbed.history.HistoryChecker.Verdict;
 import java.util.List;
 
@@ -19,10 +20,11 @@ import java.util.List;
  * @param boundMillis the fleet's leaderless bound, which the recovery is held to
  * @param error what stopped the history before it could be judged (the fleet did not start, a heal failed), or null
  * @param keptIn where its history.jsonl and timeline.svg were kept (failing histories only), or null
+ * @param fencing what the fenced-write checker found in the history's fenced row, or null when it was not checked
  */
 public record HistoryResult(long seed, String backend, int members, List<FaultResult> faults, int overlaps,
     int tokenViolations, int gapMisses, List<String> violations, Long recoveryMillis, long boundMillis,
-    String error, String keptIn) {
+    String error, String keptIn, Fencing fencing) {
 
   public HistoryResult {
     faults = List.copyOf(faults);
@@ -41,19 +43,45 @@ public record HistoryResult(long seed, String backend, int members, List<FaultRe
         || s.startsWith("unknown fencing token")).count();
     int gaps = (int) v.stream().filter(s -> s.startsWith("leaderless for")).count();
     return new HistoryResult(seed, backend, members, faults, verdict.overlaps(), tokens, gaps, v, recoveryMillis,
-        boundMillis, null, null);
+        boundMillis, null, null, null);
   }
 
   /** A history that could not be judged: {@code error} says why. */
   public static HistoryResult failed(long seed, String backend, int members, List<FaultResult> faults,
       long boundMillis, String error) {
-    return new HistoryResult(seed, backend, members, faults, 0, 0, 0, List.of(), null, boundMillis, error, null);
+    return new HistoryResult(seed, backend, members, faults, 0, 0, 0, List.of(), null, boundMillis, error, null,
+        null);
   }
 
   /** The same result, kept in {@code dir}. */
   public HistoryResult keptIn(String dir) {
     return new HistoryResult(seed, backend, members, faults, overlaps, tokenViolations, gapMisses, violations,
-        recoveryMillis, boundMillis, error, dir);
+        recoveryMillis, boundMillis, error, dir, fencing);
+  }
+
+  /** The same result with what the fenced-write checker found. */
+  public HistoryResult withFencing(Fencing f) {
+    return new HistoryResult(seed, backend, members, faults, overlaps, tokenViolations, gapMisses, violations,
+        recoveryMillis, boundMillis, error, keptIn, f);
+  }
+
+  /**
+   * The fenced row of one history, judged by {@link FencedWriteChecker}.
+   *
+   * @param accepted writes the row accepted
+   * @param refused writes the row refused (a lower token than the one stored: a late leader, fenced off)
+   * @param leaders distinct writers among the accepted writes
+   * @param violations accepted writes outside their token's leadership, or a lower token after a higher one
+   */
+  public record Fencing(int accepted, int refused, int leaders, List<String> violations) {
+
+    public Fencing {
+      violations = List.copyOf(violations);
+    }
+
+    static Fencing of(FencedWriteChecker.Verdict v) {
+      return new Fencing(v.accepted(), v.refused(), v.acceptedByWriter().size(), v.violations());
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.mclease.testbed.chaos.FaultInjector;
 import dev.mclease.testbed.chaos.FaultSchedule;
 import dev.mclease.testbed.chaos.FaultSchedule.Injected;
 import dev.mclease.testbed.chaos.Teardown;
+import dev.mclease.testbed.fencing.FencedWrite;
 import dev.mclease.testbed.fleet.Fleet;
 import dev.mclease.testbed.fleet.Timings;
 import dev.mclease.testbed.history.HistoryChecker;
@@ -21,8 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One soak history: a fresh fleet (3 clusters, one candidate each, fast timings), a first leader, the seed's
- * {@link FaultSchedule}, every fault healed, then a wait for a single leader and the split-brain checker. A failing
+ * One soak history: a fresh fleet (3 clusters, one candidate each, fast timings) whose leaders write to a fenced row
+ * ({@link SoakFence}), a first leader, the seed's {@link FaultSchedule}, every fault healed, then a wait for a single
+ * leader, the split-brain checker and the fenced-write checker. A failing
  * history is kept (history.jsonl, timeline.svg, verdict.txt, and state.txt when a describer is given).
  */
 final class HistoryRun {
@@ -36,11 +38,16 @@ final class HistoryRun {
 
   private final SoakPlan plan;
   private final Function<Fleet, String> describer;
+  private final SoakFence fence;
 
-  /** @param describer what to write into a failing history's state.txt, or null for no state.txt */
-  HistoryRun(SoakPlan plan, Function<Fleet, String> describer) {
+  /**
+   * @param describer what to write into a failing history's state.txt, or null for no state.txt
+   * @param fence the fenced row every leader writes to, checked after the history
+   */
+  HistoryRun(SoakPlan plan, Function<Fleet, String> describer, SoakFence fence) {
     this.plan = plan;
     this.describer = describer;
+    this.fence = fence;
   }
 
   HistoryResult run(long seed, String backend) {
@@ -51,10 +58,12 @@ final class HistoryRun {
     HistoryResult result;
     Verdict verdict = null;
     List<String> types = List.of();
+    SoakFence.Writers writers = null;
     try {
       fleet = Fleet.builder().clusters("east", "west", "south").candidatesPerCluster(1).etcdMembers(members)
           .backend(backend).clusterKind(plan.clusterKind()).timings(timings).build();
       Fleet f = fleet;
+      writers = fence.attach(f).orElse(null);
       f.start();
       if (!until(() -> f.leader().isPresent(), max(FIRST_LEADER, f.firstLeaderBound()))) {
         throw new IllegalStateException("no first leader within " + FIRST_LEADER.toSeconds() + " s");
@@ -68,15 +77,23 @@ final class HistoryRun {
       long healed = System.nanoTime();
       Long recovery = until(() -> f.leader().isPresent(), bound.multipliedBy(PATIENCE_BOUNDS))
           ? TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healed) : null;
+      // the row's log before the closing note: a leadership still open ends at the history's last event
+      List<FencedWrite> log = writers == null ? null : writers.log();
       // the checker judges up to the last event: this note makes a leaderless tail count
       f.history().note("soak seed " + seed + " checked");
       verdict = HistoryChecker.check(f.history(), bound);
       result = HistoryResult.judged(seed, backend, members, FaultGaps.of(f.history(), types, bound), verdict,
           recovery, bound.toMillis());
+      if (log != null) {
+        result = result.withFencing(writers.check(log));
+      }
     } catch (RuntimeException e) {
       LOG.warn("soak seed {} on {} could not run to its end", seed, backend, e);
       result = HistoryResult.failed(seed, backend, members,
           fleet == null ? List.of() : FaultGaps.of(fleet.history(), types, bound), bound.toMillis(), e.toString());
+    }
+    if (writers != null) {
+      writers.close();
     }
     if (fleet != null) {
       if (!SoakSummary.problems(result).isEmpty()) {

@@ -23,8 +23,8 @@ public final class SoakReport {
   private SoakReport() {
   }
 
-  /** Writes both files; returns the path of report.md. */
-  public static Path write(SoakPlan plan, List<HistoryResult> results, Duration took) {
+  /** Writes both files; returns the path of report.md. {@code fenceUnavailable}: why no row was checked, or null. */
+  public static Path write(SoakPlan plan, List<HistoryResult> results, Duration took, String fenceUnavailable) {
     SoakSummary summary = SoakSummary.of(results);
     Path dir = plan.outDir();
     try {
@@ -32,11 +32,12 @@ public final class SoakReport {
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("plan", plan);
       json.put("tookSeconds", took.toSeconds());
+      json.put("fenceUnavailable", fenceUnavailable);
       json.put("summary", summary);
       json.put("histories", results);
       JSON.writeValue(dir.resolve("report.json").toFile(), json);
       Path md = dir.resolve("report.md");
-      Files.writeString(md, markdown(plan, summary, took), StandardCharsets.UTF_8);
+      Files.writeString(md, markdown(plan, summary, took, fenceUnavailable), StandardCharsets.UTF_8);
       return md;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -44,7 +45,7 @@ public final class SoakReport {
   }
 
   /** The report for people: totals, per store, faults by type, failing seeds with their replay commands. */
-  static String markdown(SoakPlan plan, SoakSummary s, Duration took) {
+  static String markdown(SoakPlan plan, SoakSummary s, Duration took, String fenceUnavailable) {
     StringBuilder b = new StringBuilder("# Soak report\n\n");
     long last = plan.firstSeed() + plan.histories() - 1;
     b.append(String.format(Locale.ROOT, "%d histories: seeds %d to %d on %s, cluster kind %s, lock-store outages %s,"
@@ -65,6 +66,11 @@ public final class SoakReport {
             + " ms (" + s.recovery().samples() + " histories)");
     row(b, "recovered later than the bound / never", s.lateRecoveries() + " / " + s.noRecovery());
     row(b, "histories that could not run to their end", s.errors());
+    row(b, "fenced writes accepted / refused (histories checked)", s.fencing().histories() == 0
+        ? "not checked" + (fenceUnavailable == null ? "" : ": " + fenceUnavailable)
+        : s.fencing().accepted() + " / " + s.fencing().refused() + " (" + s.fencing().histories() + ")");
+    row(b, "fenced writes outside their leadership or out of token order", s.fencing().histories() == 0
+        ? "not checked" : s.fencing().violations());
     b.append("\n## By lock store\n\n| store | histories | failing |\n|---|---:|---:|\n");
     s.byBackend().forEach((k, v) -> b.append("| ").append(k).append(" | ").append(v.histories()).append(" | ")
         .append(v.failing()).append(" |\n"));

@@ -16,7 +16,8 @@ import java.util.function.Function;
 /**
  * Runs a {@link SoakPlan}: every seed on every store as its own {@link HistoryRun}, {@code parallel} at a time, then
  * writes the report ({@link SoakReport}). Histories on real API servers share the JVM's kube-apiservers, each fleet
- * in a namespace of its own, and start their own lock store.
+ * in a namespace of its own, and start their own lock store; they share one PostgreSQL server for their fenced rows
+ * ({@link SoakFence}).
  */
 public final class SoakRunner {
 
@@ -43,7 +44,13 @@ public final class SoakRunner {
   /** Runs every history, writes report.md and report.json, and returns them. */
   public Outcome run() throws InterruptedException {
     long started = System.nanoTime();
-    HistoryRun one = new HistoryRun(plan, describer);
+    try (SoakFence fence = SoakFence.start()) {
+      fence.unavailable().ifPresent(why -> progress.accept("fenced writes are not checked: " + why));
+      return run(started, new HistoryRun(plan, describer, fence), fence.unavailable().orElse(null));
+    }
+  }
+
+  private Outcome run(long started, HistoryRun one, String fenceUnavailable) throws InterruptedException {
     int total = plan.histories() * plan.backends().size();
     AtomicInteger done = new AtomicInteger();
     ExecutorService pool = Executors.newFixedThreadPool(plan.parallel(), r -> {
@@ -68,7 +75,7 @@ public final class SoakRunner {
         results.add(get(f));
       }
       Duration took = Duration.ofNanos(System.nanoTime() - started);
-      Path report = SoakReport.write(plan, results, took);
+      Path report = SoakReport.write(plan, results, took, fenceUnavailable);
       return new Outcome(List.copyOf(results), SoakSummary.of(results), report, took);
     } finally {
       pool.shutdownNow();

@@ -16,7 +16,9 @@ import java.util.TreeMap;
  *   <li>a leaderless gap outside faults outlasted the bound (the checker's rule 3),</li>
  *   <li>no single leader came within the patience after the last heal (never),</li>
  *   <li>one came, but later than the bound after the last heal (late),</li>
- *   <li>the history could not be run to its end (an error: the fleet did not start, a heal failed).</li>
+ *   <li>the history could not be run to its end (an error: the fleet did not start, a heal failed),</li>
+ *   <li>its fenced row accepted a write outside the writer's leadership of that token, or a lower token after a
+ *   higher one (the fenced-write checker).</li>
  * </ol>
  *
  * @param histories how many histories were run
@@ -31,16 +33,28 @@ import java.util.TreeMap;
  * @param lateRecoveries histories whose leader came after the bound
  * @param noRecovery histories with no leader within the patience
  * @param errors histories that could not be run to their end
+ * @param fencing the fenced rows over all histories whose row was checked
  * @param recovery recovery after the last heal over the histories that recovered (null when none did)
  * @param failures each failing history: seed, store, problems, where it was kept
  */
 public record SoakSummary(int histories, int failing, Map<String, Count> byBackend, int faults,
     Map<String, FaultType> faultsByType, int overlaps, int tokenViolations, int gapMisses, int faultGapMisses,
-    int lateRecoveries, int noRecovery, int errors, Recovery recovery, List<Failure> failures) {
+    int lateRecoveries, int noRecovery, int errors, Fencing fencing, Recovery recovery, List<Failure> failures) {
 
   /** Why a history fails; see the class comment. */
   public enum Problem {
-    OVERLAP, TOKEN_ORDER, GAP_OVER_BOUND, NO_RECOVERY, LATE_RECOVERY, ERROR
+    OVERLAP, TOKEN_ORDER, GAP_OVER_BOUND, NO_RECOVERY, LATE_RECOVERY, ERROR, FENCED_WRITE
+  }
+
+  /**
+   * The fenced rows of a soak.
+   *
+   * @param histories histories whose row was checked
+   * @param accepted writes accepted, over those histories
+   * @param refused writes refused by the row (a lower token than the one stored)
+   * @param violations the fenced-write checker's findings, over those histories
+   */
+  public record Fencing(int histories, long accepted, long refused, int violations) {
   }
 
   /** Histories run and failing ones, of one lock store. */
@@ -92,6 +106,9 @@ public record SoakSummary(int histories, int failing, Map<String, Count> byBacke
     } else if (h.recoveryMillis() > h.boundMillis()) {
       p.add(Problem.LATE_RECOVERY);
     }
+    if (h.fencing() != null && !h.fencing().violations().isEmpty()) {
+      p.add(Problem.FENCED_WRITE);
+    }
     return p;
   }
 
@@ -109,6 +126,10 @@ public record SoakSummary(int histories, int failing, Map<String, Count> byBacke
     int late = 0;
     int never = 0;
     int errors = 0;
+    int fenced = 0;
+    long accepted = 0;
+    long refused = 0;
+    int fenceViolations = 0;
     for (HistoryResult h : results) {
       List<Problem> problems = problems(h);
       int[] b = backends.computeIfAbsent(h.backend(), k -> new int[2]);
@@ -134,9 +155,19 @@ public record SoakSummary(int histories, int failing, Map<String, Count> byBacke
       late += problems.contains(Problem.LATE_RECOVERY) ? 1 : 0;
       never += problems.contains(Problem.NO_RECOVERY) ? 1 : 0;
       errors += problems.contains(Problem.ERROR) ? 1 : 0;
+      if (h.fencing() != null) {
+        fenced++;
+        accepted += h.fencing().accepted();
+        refused += h.fencing().refused();
+        fenceViolations += h.fencing().violations().size();
+      }
       if (!problems.isEmpty()) {
         b[1]++;
-        failures.add(new Failure(h.seed(), h.backend(), problems, h.violations(), h.error(), h.keptIn()));
+        List<String> words = new ArrayList<>(h.violations());
+        if (h.fencing() != null) {
+          words.addAll(h.fencing().violations());
+        }
+        failures.add(new Failure(h.seed(), h.backend(), problems, words, h.error(), h.keptIn()));
       }
     }
     Map<String, Count> byBackend = new TreeMap<>();
@@ -144,7 +175,8 @@ public record SoakSummary(int histories, int failing, Map<String, Count> byBacke
     Map<String, FaultType> byType = new TreeMap<>();
     types.forEach((k, v) -> byType.put(k, new FaultType((int) v[0], v[1], v[2], v[3], (int) v[4])));
     return new SoakSummary(results.size(), failures.size(), byBackend, faults, byType, overlaps, tokens, gaps,
-        faultMisses, late, never, errors, recovery(recoveries), List.copyOf(failures));
+        faultMisses, late, never, errors, new Fencing(fenced, accepted, refused, fenceViolations),
+        recovery(recoveries), List.copyOf(failures));
   }
 
   private static Recovery recovery(List<Long> samples) {

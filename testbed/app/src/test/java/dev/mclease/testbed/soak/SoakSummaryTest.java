@@ -20,7 +20,7 @@ class SoakSummaryTest {
   private static HistoryResult history(long seed, int overlaps, int tokens, int gaps, Long recovery, String error) {
     List<String> violations = overlaps + tokens + gaps == 0 ? List.of() : List.of("a violation");
     return new HistoryResult(seed, "etcd", 1, List.of(fault("controller killed", 900, 0)), overlaps, tokens, gaps,
-        violations, recovery, BOUND, error, null);
+        violations, recovery, BOUND, error, null, null);
   }
 
   private static FaultResult fault(String type, long gap, long counted) {
@@ -59,7 +59,7 @@ class SoakSummaryTest {
     HistoryResult overlap = history(1001, 1, 0, 0, 200L, null);
     HistoryResult late = new HistoryResult(1002, "postgres", 1,
         List.of(fault("cluster lost", 9000, 8000), fault("controller killed", 1200, 100)), 0, 0, 1,
-        List.of("leaderless for 8.0 s outside faults (bound 7.5 s)"), 9000L, BOUND, null, "target/soak/x");
+        List.of("leaderless for 8.0 s outside faults (bound 7.5 s)"), 9000L, BOUND, null, "target/soak/x", null);
     HistoryResult broken = history(1003, 0, 0, 0, null, "no first leader within 30 s");
 
     SoakSummary s = SoakSummary.of(List.of(clean, overlap, late, broken));
@@ -82,6 +82,24 @@ class SoakSummaryTest {
     assertThat(s.recovery()).isEqualTo(new SoakSummary.Recovery(3, 300, 9000, 9000));
     assertThat(s.failures()).extracting(SoakSummary.Failure::seed).containsExactly(1001L, 1002L, 1003L);
     assertThat(s.failures().get(1).keptIn()).isEqualTo("target/soak/x");
+  }
+
+  @Test
+  void aFencedWriteOutsideItsLeadershipFailsTheHistoryAndIsCounted() {
+    HistoryResult fencedClean = history(1, 0, 0, 0, 400L, null)
+        .withFencing(new HistoryResult.Fencing(120, 3, 2, List.of()));
+    HistoryResult lateWrite = history(2, 0, 0, 0, 400L, null).withFencing(new HistoryResult.Fencing(80, 0, 2,
+        List.of("write #7 by east-0 with token 3 at 1200 ms lies outside every leadership of token 3")));
+    HistoryResult unchecked = history(3, 0, 0, 0, 400L, null);
+
+    assertThat(SoakSummary.problems(fencedClean)).isEmpty();
+    assertThat(SoakSummary.problems(lateWrite)).containsExactly(Problem.FENCED_WRITE);
+    SoakSummary s = SoakSummary.of(List.of(fencedClean, lateWrite, unchecked));
+    assertThat(s.fencing()).isEqualTo(new SoakSummary.Fencing(2, 200, 3, 1));
+    assertThat(s.failures()).singleElement().satisfies(f -> {
+      assertThat(f.seed()).isEqualTo(2);
+      assertThat(f.violations()).singleElement().asString().contains("outside every leadership");
+    });
   }
 
   @Test
