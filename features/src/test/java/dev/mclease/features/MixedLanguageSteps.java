@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mclease.testbed.chaos.Fault;
 import dev.mclease.testbed.fleet.CandidateNode;
-import dev.mclease.testbed.fleet.GoCandidateProcess;
+import dev.mclease.testbed.chaos.ProcessFaults;
+import dev.mclease.testbed.fleet.CandidateProcess;
+import dev.mclease.testbed.time.FakeTime;
 import dev.mclease.testbed.history.HistoryEvent;
 import io.cucumber.java.en.Given;
 import io.cucumber.java.en.Then;
@@ -31,7 +33,7 @@ public final class MixedLanguageSteps {
   private static final Pattern QUOTED = Pattern.compile("\"([^\"]+)\"");
 
   private final World world;
-  private final Map<String, GoCandidateProcess> go = new LinkedHashMap<>();
+  private final Map<String, CandidateProcess> go = new LinkedHashMap<>();
   /** The leader found by the last step that found one: a Go identity or a Java CandidateNode's, and its token. */
   private String leader;
   private long leaderToken = -1;
@@ -47,11 +49,70 @@ public final class MixedLanguageSteps {
 
   @When("a Go candidate {string} starts in cluster {string}")
   public void goCandidateStarts(String identity, String cluster) {
-    Optional<String> why = GoCandidateProcess.unavailable();
+    Optional<String> why = CandidateProcess.unavailable(CandidateProcess.Language.GO);
     assumeTrue(why.isEmpty(), () -> "Go candidates skipped: " + why.orElse(""));
-    GoCandidateProcess p = go.computeIfAbsent(identity,
-        id -> world.closeLater(GoCandidateProcess.in(world.fleet(), cluster, id)));
+    CandidateProcess p = go.computeIfAbsent(identity,
+        id -> world.closeLater(CandidateProcess.go(world.fleet(), cluster, id)));
     p.start();
+  }
+
+  @When("a Java candidate process {string} starts in cluster {string}")
+  public void javaProcessStarts(String identity, String cluster) {
+    javaProcess(identity, cluster, CandidateProcess.Options.DEFAULT);
+  }
+
+  @When("a Java candidate process {string} on a libfaketime wall clock starts in cluster {string}")
+  public void javaProcessOnFakeWallClockStarts(String identity, String cluster) {
+    assumeTrue(FakeTime.unavailable().isEmpty(), () -> FakeTime.unavailable().orElse(""));
+    javaProcess(identity, cluster, CandidateProcess.Options.fakeWallClock());
+  }
+
+  @When("a Java candidate process {string} whose clocks all run at {double} times real speed starts in cluster {string}")
+  public void javaProcessDriftingStarts(String identity, double rate, String cluster) {
+    assumeTrue(FakeTime.unavailable().isEmpty(), () -> FakeTime.unavailable().orElse(""));
+    javaProcess(identity, cluster, CandidateProcess.Options.drift(rate));
+  }
+
+  private void javaProcess(String identity, String cluster, CandidateProcess.Options options) {
+    CandidateProcess p = go.computeIfAbsent(identity,
+        id -> world.closeLater(CandidateProcess.java(world.fleet(), cluster, id, options)));
+    p.start();
+  }
+
+  /** SIGSTOP: the process keeps its connections and cannot notice its leadership running out until the thaw. */
+  @When("the leading candidate process is frozen")
+  public void leadingProcessFrozen() {
+    world.inject("frozen candidate process", ProcessFaults.freezeCandidate(goCandidate(leader)));
+  }
+
+  @When("the frozen candidate process thaws")
+  public void frozenProcessThaws() {
+    world.heal("frozen candidate process");
+  }
+
+  @When("the leading candidate process crashes")
+  public void leadingProcessCrashes() {
+    CandidateProcess p = goCandidate(leader);
+    world.event("crash", Fault.simple("kill -9 " + p, p::kill, () -> { }));
+  }
+
+  /** libfaketime moves the process's wall clock; its monotonic clock, which the lock judges by, is left alone. */
+  @When("the wall clock of the leading candidate process jumps by {int} hour(s)")
+  public void leadingProcessWallClockJumps(int hours) {
+    world.inject("wall clock jump", ProcessFaults.jumpWallClock(goCandidate(leader), Duration.ofHours(hours)));
+  }
+
+  @When("the wall clock of that candidate process jumps back")
+  public void wallClockJumpsBack() {
+    world.heal("wall clock jump");
+  }
+
+  @Then("within {int} seconds exactly one leader runs among Go and Java candidates: another one, with a larger fencing token")
+  public void anotherLeader(int seconds) {
+    String old = leader;
+    long oldToken = leaderToken;
+    awaitSoleLeader(seconds, id -> !id.equals(old), "a leader other than " + old);
+    assertThat(leaderToken).as("token of %s after %s", leader, old).isGreaterThan(oldToken);
   }
 
   @When("the Go candidate {string} starts again")
@@ -69,13 +130,13 @@ public final class MixedLanguageSteps {
 
   @When("the Go leader crashes")
   public void goLeaderCrashes() {
-    GoCandidateProcess p = goCandidate(leader);
+    CandidateProcess p = goCandidate(leader);
     world.event("crash", Fault.simple("kill -9 " + p, p::kill, () -> { }));
   }
 
   @When("the Go candidate that does not lead leaves")
   public void goFollowerLeaves() {
-    GoCandidateProcess follower = go.values().stream()
+    CandidateProcess follower = go.values().stream()
         .filter(p -> p.isRunning() && !p.identity().equals(leader)).findFirst().orElseThrow();
     world.event("leave", Fault.simple("SIGTERM " + follower, follower::release, () -> { }));
   }
@@ -83,7 +144,7 @@ public final class MixedLanguageSteps {
   /** SIGTERM: client-go's ReleaseOnCancel (Update with an empty holder), then the lock's Close; the process exits. */
   @When("the Go leader releases its lease")
   public void goLeaderReleases() {
-    GoCandidateProcess p = goCandidate(leader);
+    CandidateProcess p = goCandidate(leader);
     world.event("release", Fault.simple("SIGTERM " + p, p::release, () -> { }));
   }
 
@@ -157,20 +218,20 @@ public final class MixedLanguageSteps {
   /** Identities of every Go and Java candidate that leads right now (more than one would be split brain). */
   private List<String> leaders() {
     List<String> out = new ArrayList<>();
-    go.values().stream().filter(GoCandidateProcess::isLeader).forEach(p -> out.add(p.identity()));
+    go.values().stream().filter(CandidateProcess::isLeader).forEach(p -> out.add(p.identity()));
     world.fleet().leaders().forEach(c -> out.add(c.identity()));
     return out;
   }
 
   private long token(String identity) {
-    GoCandidateProcess p = go.get(identity);
+    CandidateProcess p = go.get(identity);
     return p != null ? p.fencingToken() : world.fleet().candidate(identity).fencingToken();
   }
 
-  private GoCandidateProcess goCandidate(String identity) {
-    GoCandidateProcess p = go.get(identity);
+  private CandidateProcess goCandidate(String identity) {
+    CandidateProcess p = go.get(identity);
     if (p == null) {
-      throw new IllegalStateException("no Go candidate '" + identity + "'; Go candidates: " + go.keySet());
+      throw new IllegalStateException("no candidate process '" + identity + "'; candidate processes: " + go.keySet());
     }
     return p;
   }

@@ -7,7 +7,10 @@ import dev.mclease.testbed.cluster.ApiServerCluster;
 import dev.mclease.testbed.fleet.ClusterNode;
 import io.cucumber.java.en.When;
 
-/** Faults sent to real processes as signals (ProcessFaults): frozen and killed kube-apiservers and etcd members. */
+/**
+ * Faults sent to real processes as signals (ProcessFaults): frozen and killed kube-apiservers, etcd members and
+ * controller processes. Candidate processes are MixedLanguageSteps'.
+ */
 public final class ProcessFaultSteps {
 
   private final World world;
@@ -45,6 +48,16 @@ public final class ProcessFaultSteps {
   @When("the killed kube-apiserver starts again")
   public void restartApiServer() {
     world.heal("killed kube-apiserver");
+  }
+
+  @When("the leader's controller process is frozen")
+  public void freezeController() {
+    world.inject("frozen controller", ProcessFaults.freezeController(leaderCluster()));
+  }
+
+  @When("the frozen controller process thaws")
+  public void thawController() {
+    world.heal("frozen controller");
   }
 
   @When("etcd member {int} is frozen")

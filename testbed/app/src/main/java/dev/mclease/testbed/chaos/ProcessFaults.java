@@ -3,7 +3,9 @@ package dev.mclease.testbed.chaos;
 import dev.mclease.testbed.cluster.ApiServerCluster;
 import dev.mclease.testbed.fleet.ClusterNode;
 import dev.mclease.testbed.fleet.Fleet;
-import dev.mclease.testbed.fleet.GoCandidateProcess;
+import dev.mclease.testbed.fleet.CandidateProcess;
+import dev.mclease.testbed.time.FakeTime;
+import java.time.Duration;
 
 /**
  * Faults on real processes, with signals, as production sees them: a kube-apiserver or an etcd member frozen
@@ -35,9 +37,38 @@ public final class ProcessFaults {
         () -> fleet.etcd().thawMember(member));
   }
 
-  /** A Go candidate process frozen with SIGSTOP, then thawed. */
-  public static Fault freezeGoCandidate(GoCandidateProcess candidate) {
+  /**
+   * The cluster's controller process frozen with SIGSTOP, then thawed: its lock-store session stops being renewed
+   * and expires after G while the process still believes it holds it; thawed, it must not echo from that belief.
+   */
+  public static Fault freezeController(ClusterNode cluster) {
+    if (!cluster.controller().isProcess()) {
+      throw new IllegalStateException("the controller of " + cluster.name() + " runs in this JVM: build the fleet "
+          + "with controllerProcesses(true) (tag the scenario @controller-processes)");
+    }
+    return Fault.simple("freeze " + cluster.name() + " controller process (SIGSTOP)", cluster.controller()::freeze,
+        cluster.controller()::thaw);
+  }
+
+  /** A candidate process (Go or Java) frozen with SIGSTOP, then thawed: a long GC pause. */
+  public static Fault freezeCandidate(CandidateProcess candidate) {
     return Fault.simple("freeze " + candidate + " (SIGSTOP)", candidate::freeze, candidate::thaw);
+  }
+
+  /** A candidate process SIGKILLed (no release, no last word), then started again: a new incarnation. */
+  public static Fault crashCandidate(CandidateProcess candidate) {
+    return Fault.simple("kill " + candidate + " (SIGKILL), then restart it", candidate::kill, candidate::start);
+  }
+
+  /**
+   * A Java candidate process's wall clock moved by {@code by} with libfaketime, its monotonic clock left alone; the
+   * heal moves it back. The process must have been started on a fake wall clock.
+   */
+  public static Fault jumpWallClock(CandidateProcess candidate, Duration by) {
+    FakeTime clock = candidate.fakeTime().orElseThrow(() -> new IllegalStateException(candidate
+        + " runs on the real wall clock: start it with CandidateProcess.Options.fakeWallClock()"));
+    return Fault.simple("move the wall clock of " + candidate + " by " + by + " (libfaketime)",
+        () -> clock.jump(by), () -> clock.jump(by.negated()));
   }
 
   private static ApiServerCluster ownApiServer(ClusterNode cluster) {

@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One cluster's election controller as the testbed runs it: in-process, reaching its API server and the lock store
  * (every etcd member, or the one PostgreSQL / ZooKeeper / dynalite server or hub API server) through its own
- * {@link TcpProxy}s so that each link can be cut on its own. Its backend is built by {@link BackendFactory}.
+ * {@link TcpProxy}s so that each link can be cut on its own. Its backend is built by {@link BackendFactory}. Or, in
+ * a fleet built with {@code controllerProcesses(true)}, as an OS process through the same proxies
+ * ({@link ControllerProcess}): {@link #kill()} is then SIGKILL, and {@link #freeze()} SIGSTOP.
  */
 public final class ControllerNode implements AutoCloseable {
 
@@ -41,8 +43,12 @@ public final class ControllerNode implements AutoCloseable {
   private volatile KubernetesClient client;
   private volatile GlobalLockBackend backend;
   private volatile ElectionController controller;
+  /** The controller's process when it runs as one, else null. */
+  private final ControllerProcess process;
 
-  ControllerNode(String clusterName, Cluster cluster, LockStore store, Timings timings, String namespace) {
+  ControllerNode(String clusterName, Cluster cluster, LockStore store, Timings timings, String namespace,
+      boolean asProcess) {
+    this.process = asProcess ? new ControllerProcess(clusterName, java.util.Map.of()) : null;
     this.clusterName = clusterName;
     this.namespace = namespace;
     this.cluster = cluster;
@@ -93,7 +99,12 @@ public final class ControllerNode implements AutoCloseable {
   }
 
   public boolean isRunning() {
-    return controller != null;
+    return process != null ? process.isRunning() : controller != null;
+  }
+
+  /** Whether this controller runs as an OS process of its own. */
+  public boolean isProcess() {
+    return process != null;
   }
 
   /** The controller configuration this node runs with. */
@@ -110,6 +121,11 @@ public final class ControllerNode implements AutoCloseable {
 
   /** Starts a fresh controller process: new API client, new backend session. */
   public synchronized void start() {
+    if (process != null) {
+      process.start(cluster.kubeconfig(), apiProxy.uri(cluster.apiServer().getScheme()),
+          ControllerProcess.flags(config(), store.config(clusterName, etcdProxies, timings)));
+      return;
+    }
     if (controller != null) {
       return;
     }
@@ -136,6 +152,10 @@ public final class ControllerNode implements AutoCloseable {
    * down, exactly as when a process or node dies. Its backend session expires after G.
    */
   public synchronized void kill() {
+    if (process != null) {
+      process.kill();
+      return;
+    }
     if (controller == null) {
       return;
     }
@@ -154,8 +174,29 @@ public final class ControllerNode implements AutoCloseable {
    * Shuts the controller down gracefully: unlike {@link #kill()} its links stay up while it closes, so it ends its
    * watches and sessions in order instead of seeing its network vanish (which only a crash should look like).
    */
+  /** SIGSTOP of the controller's process: it holds its connections and answers nothing until {@link #thaw()}. */
+  public void freeze() {
+    requireProcess("freeze").freeze();
+  }
+
+  /** SIGCONT after {@link #freeze()}. */
+  public void thaw() {
+    requireProcess("thaw").thaw();
+  }
+
+  private ControllerProcess requireProcess(String what) {
+    if (process == null) {
+      throw new IllegalStateException("cannot " + what + " the controller of " + clusterName + ": it runs in this JVM;"
+          + " build the fleet with controllerProcesses(true)");
+    }
+    return process;
+  }
+
   @Override
   public synchronized void close() {
+    if (process != null) {
+      process.stop();
+    }
     stop();
     apiProxy.close();
     etcdProxies.forEach(TcpProxy::close);

@@ -75,7 +75,8 @@ public final class Fleet implements AutoCloseable {
       for (Cluster cluster : clusters) {
         String name = cluster.name();
         cluster.ensureNamespace(namespace);
-        ControllerNode controller = new ControllerNode(name, cluster, store, spec.timings, namespace);
+        ControllerNode controller = new ControllerNode(name, cluster, store, spec.timings, namespace,
+            spec.controllerProcesses);
         List<CandidateNode> candidates = new ArrayList<>();
         for (int i = 1; i <= spec.candidatesPerCluster; i++) {
           candidates.add(new CandidateNode(name + "-" + i, name, cluster, namespace, spec.leaseName,
@@ -234,6 +235,7 @@ public final class Fleet implements AutoCloseable {
     private Timings timings = Timings.fast();
     private String clusterKind;
     private boolean ownClusters;
+    private boolean controllerProcesses;
     private String backend = "etcd";
     private String namespace;
     private String leaseName = "demo";
@@ -309,6 +311,17 @@ public final class Fleet implements AutoCloseable {
      */
     public Builder ownClusters(boolean own) {
       this.ownClusters = own;
+      return this;
+    }
+
+    /**
+     * Controllers as OS processes ({@code ControllerMain} in JVMs of their own, through the same proxies) instead
+     * of in this JVM: for faults with real signals (SIGKILL, SIGSTOP). Lock stores etcd, postgres and zookeeper.
+     * Their metrics registries and clocks are then the processes' own, not {@link ControllerNode#registry()} and
+     * {@link ControllerNode#clock()}. Default false.
+     */
+    public Builder controllerProcesses(boolean processes) {
+      this.controllerProcesses = processes;
       return this;
     }
 

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Commands of the Go module {@code client/go} ({@code client/go/cmd/<name>}), each built once per JVM with
- * {@code go build} into {@code client/go/target/<name>}: the Go candidate ({@link GoCandidateProcess}) and the kubectl
+ * {@code go build} into {@code client/go/target/<name>}: the Go candidate ({@link CandidateProcess}) and the kubectl
  * plugin ({@link KubectlMcl}).
  */
 public final class GoBinaries {

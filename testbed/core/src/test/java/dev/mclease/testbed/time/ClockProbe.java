@@ -1,0 +1,20 @@
+package dev.mclease.testbed.time;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+
+/** A child process for {@link FakeTimeTest}: for every line read, prints its wall clock and its monotonic clock. */
+public final class ClockProbe {
+
+  private ClockProbe() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    while (in.readLine() != null) {
+      System.out.println(System.currentTimeMillis() + " " + System.nanoTime());
+      System.out.flush();
+    }
+  }
+}
