@@ -61,13 +61,17 @@ public final class EtcdLockStore implements LockStore<Long> {
   private final Client client;
   private final long ttlNanos;
   private final long timeoutMillis;
+  private final LongSupplier nanoTime;
+  private final RenewalHedge hedge;
   private volatile EtcdPrefixWatch watch;
 
-  private EtcdLockStore(EtcdBackendConfig cfg, Client client) {
+  private EtcdLockStore(EtcdBackendConfig cfg, Client client, LongSupplier nanoTime) {
     this.cfg = cfg;
     this.client = client;
     this.ttlNanos = cfg.ttl().toNanos();
     this.timeoutMillis = cfg.requestTimeout().toMillis();
+    this.nanoTime = nanoTime;
+    this.hedge = new RenewalHedge(cfg.endpoints().size());
   }
 
   /**
@@ -97,7 +101,7 @@ public final class EtcdLockStore implements LockStore<Long> {
             + "; the key must be PEM PKCS#8 (openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pk8.pem)", e);
       }
     }
-    EtcdLockStore store = new EtcdLockStore(cfg, b.build());
+    EtcdLockStore store = new EtcdLockStore(cfg, b.build(), nanoTime);
     return SessionLockBackend.start(store, new BackendListeners(LOG), cfg.renewInterval(), nanoTime, LOG);
   }
 
@@ -118,12 +122,54 @@ public final class EtcdLockStore implements LockStore<Long> {
   @Override
   public Renewal renew(Long lease) throws BackendException {
     try {
-      LeaseKeepAliveResponse r = call(client.getLeaseClient().keepAliveOnce(lease), "renew session lease");
+      LeaseKeepAliveResponse r = keepAlive(lease);
       return Renewal.renewed(Math.min(ttlNanos, r.getTTL() * 1_000_000_000L));
     } catch (SessionGoneException e) {
       return Renewal.gone("etcd says the session lease " + Long.toHexString(lease)
           + " no longer exists (expired or revoked)");
     }
+  }
+
+  /** One renewal, hedged over two members after a timeout ({@link RenewalHedge}). */
+  private LeaseKeepAliveResponse keepAlive(Long lease) throws BackendException {
+    try {
+      return call(keepAliveOnce(lease, hedge.hedge(nanoTime.getAsLong())), "renew session lease");
+    } catch (TimedOut e) {
+      if (!hedge.timedOut(nanoTime.getAsLong())) {
+        throw e;
+      }
+      LOG.debug("etcd renewal timed out; sending it again to two members", e);
+      return call(keepAliveOnce(lease, true), "renew session lease (again, to two members, after a timeout)");
+    }
+  }
+
+  private CompletableFuture<LeaseKeepAliveResponse> keepAliveOnce(Long lease, boolean twice) {
+    CompletableFuture<LeaseKeepAliveResponse> first = client.getLeaseClient().keepAliveOnce(lease);
+    return twice ? firstSuccess(first, client.getLeaseClient().keepAliveOnce(lease)) : first;
+  }
+
+  /** The first of two answers that succeeds; fails only when both fail, with the later failure. */
+  static <T> CompletableFuture<T> firstSuccess(CompletableFuture<T> a, CompletableFuture<T> b) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.function.BiConsumer<T, Throwable> either = (v, t) -> {
+      if (t == null) {
+        out.complete(v);
+      } else if (failed.incrementAndGet() == 2) {
+        out.completeExceptionally(t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+            ? t.getCause() : t);
+      }
+    };
+    a.whenComplete(either);
+    b.whenComplete(either);
+    // cancelling the result (on a timeout) cancels both calls
+    out.whenComplete((v, t) -> {
+      if (out.isCancelled()) {
+        a.cancel(true);
+        b.cancel(true);
+      }
+    });
+    return out;
   }
 
   @Override
@@ -220,7 +266,7 @@ public final class EtcdLockStore implements LockStore<Long> {
       throw new BackendException("interrupted during etcd " + what, e);
     } catch (TimeoutException e) {
       future.cancel(true);
-      throw new BackendException("etcd " + what + " timed out after " + timeoutMillis + " ms: check that "
+      throw new TimedOut("etcd " + what + " timed out after " + timeoutMillis + " ms: check that "
           + cfg.endpoints() + " is reachable from this pod", e);
     } catch (ExecutionException e) {
       Throwable c = e.getCause();
@@ -229,6 +275,13 @@ public final class EtcdLockStore implements LockStore<Long> {
         throw new SessionGoneException("etcd: " + ee.getMessage() + " during " + what);
       }
       throw new BackendException("etcd " + what + " failed: " + c + " (endpoints " + cfg.endpoints() + ")", c);
+    }
+  }
+
+  /** A request that got no answer within the request timeout (a frozen or partitioned member, a slow store). */
+  static final class TimedOut extends BackendException {
+    TimedOut(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 
