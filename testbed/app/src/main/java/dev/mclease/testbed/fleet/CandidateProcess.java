@@ -5,6 +5,7 @@ import dev.mclease.testbed.cluster.Cluster;
 import dev.mclease.testbed.history.History;
 import dev.mclease.testbed.time.FakeTime;
 import dev.mclease.testbed.util.ChildProcesses;
+import dev.mclease.testbed.util.JavaCommand;
 import dev.mclease.testbed.util.Signals;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -211,10 +212,7 @@ public final class CandidateProcess implements AutoCloseable {
     if (language == Language.GO) {
       cmd.add(goBinary().toString());
     } else {
-      // a small JVM: a candidate holds one lock; C1 only, so that it starts in about a second
-      cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
-          "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-          JavaCandidateMain.class.getName()));
+      cmd.addAll(JavaCommand.of(JavaCandidateMain.class.getName(), "128m"));
     }
     String unit = language == Language.GO ? "ms" : "";
     cmd.addAll(List.of("--kubeconfig", cluster.kubeconfig().toAbsolutePath().toString(),

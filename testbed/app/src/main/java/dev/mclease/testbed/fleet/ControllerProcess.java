@@ -4,6 +4,7 @@ import dev.mclease.controller.ControllerConfig;
 import dev.mclease.controller.ControllerMain;
 import dev.mclease.controller.backend.BackendConfig;
 import dev.mclease.testbed.util.ChildProcesses;
+import dev.mclease.testbed.util.JavaCommand;
 import dev.mclease.testbed.util.Signals;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -103,9 +104,7 @@ final class ControllerProcess {
       Files.createDirectories(logDir);
       Path kubeconfig = logDir.resolve(clusterName + ".kubeconfig");
       Files.writeString(kubeconfig, pointedAt(Files.readString(clusterKubeconfig), apiProxy), StandardCharsets.UTF_8);
-      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-          ControllerMain.class.getName()));
+      List<String> cmd = JavaCommand.of(ControllerMain.class.getName(), "256m");
       cmd.addAll(flags);
       Path log = logDir.resolve(clusterName + "-" + incarnation + ".log");
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

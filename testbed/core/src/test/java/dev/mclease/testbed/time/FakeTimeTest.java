@@ -11,8 +11,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
+import dev.mclease.testbed.util.JavaCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,9 +77,8 @@ class FakeTimeTest {
     private final PrintStream in;
 
     Probe(FakeTime time) throws Exception {
-      ProcessBuilder pb = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-          .toString(), "-Xmx32m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-          ClockProbe.class.getName())).redirectError(ProcessBuilder.Redirect.INHERIT);
+      ProcessBuilder pb = new ProcessBuilder(JavaCommand.of(ClockProbe.class.getName(), "32m"))
+          .redirectError(ProcessBuilder.Redirect.INHERIT);
       pb.environment().putAll(time.environment());
       process = pb.start();
       out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
