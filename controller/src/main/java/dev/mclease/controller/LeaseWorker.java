@@ -66,11 +66,7 @@ final class LeaseWorker {
   // --- the global lock
   private LeaseState state = LeaseState.IDLE;
   private Acquisition mine;
-  private Held other;
-  /** When {@link #other} was last confirmed by the backend: an acquire or lookup answer, or a watch event. */
-  private long otherSeenAtNanos;
-  /** Whether the watch will report the end of {@link #other}: it reported it, or it reports every change. */
-  private boolean otherWatched;
+  private final OtherHolder other;
   private String malformed;
   private String backendError;
   private boolean needLookup = true;
@@ -102,6 +98,7 @@ final class LeaseWorker {
     this.out = out;
     this.clock = clock;
     this.nanoTime = nanoTime;
+    this.other = new OtherHolder(nanoTime, backend::watchReportsEveryChange);
     this.metrics = metrics;
     this.echoRule = EchoRule.of(cfg);
     this.releaseRule = ReleaseRule.of(cfg);
@@ -187,9 +184,7 @@ final class LeaseWorker {
         if (mine != null && (e.token() == mine.token())) {
           lose("the backend key was deleted or expired (token " + e.token() + ")");
         }
-        if (other != null && (e.token() == 0 || e.token() == other.token())) {
-          forgetOther();
-        }
+        other.released(e.token());
         malformed = null;
       }
       case ACQUIRED -> {
@@ -198,11 +193,9 @@ final class LeaseWorker {
         }
         if (e.holder() == null) {
           malformed = "backend key " + key + " was written with a malformed value (token " + e.token() + ")";
-          forgetOther();
-        } else if (other == null || e.token() >= other.token()) {
-          other = new Held(e.holder(), e.token());
-          otherSeenAtNanos = nanoTime.getAsLong();
-          otherWatched = true;
+          other.forget();
+        } else if (other.held() == null || e.token() >= other.held().token()) {
+          other.watchedAcquisition(new Held(e.holder(), e.token()));
           malformed = null;
         }
       }
@@ -280,7 +273,7 @@ final class LeaseWorker {
     // 3. Contend for the candidate, or learn who holds the key.
     long acquireFrom = handOver.acquireFrom(handOverRequest, now, leaseNanos());
     if (cv.candidate() != null && mine == null && acquireFrom - now <= 0) {
-      long standbyUntil = standbyRule.waitUntil(heldElsewhereOnTheWatch() && !needLookup, otherSeenAtNanos, now);
+      long standbyUntil = standbyRule.waitUntil(heldElsewhereOnTheWatch() && !needLookup, other.seenAtNanos(), now);
       if (standbyUntil - now > 0) {
         next = Math.min(next, standbyUntil); // held elsewhere: the watch tells when it is free
       } else {
@@ -306,7 +299,7 @@ final class LeaseWorker {
     boolean echoRuleHolds = updateState(cv) == LeaseState.HOLDING && echo(health, cv);
     reportSpecProblems(cv);
     MultiClusterLeaseStatus desired = renderer.render(new StatusRenderer.View(generation, state, cv, stopping, mine,
-        lastEcho, echoRuleHolds, other, malformed, health, backendError), writer.previousConditions(), clock.instant());
+        lastEcho, echoRuleHolds, other.held(), malformed, health, backendError), writer.previousConditions(), clock.instant());
     reportRenewDeadline(desired);
     if (mine != null) {
       long hu = backend.heldUntilNanos();
@@ -325,7 +318,7 @@ final class LeaseWorker {
 
   private LeaseState updateState(CandidateView cv) {
     state = LeaseState.of(mine != null, mine != null && mine.serves(cv.candidate(), cv.instance()) && stepDown == null,
-        other != null, cv.candidate() != null);
+        other.held() != null, cv.candidate() != null);
     return state;
   }
 
@@ -358,7 +351,7 @@ final class LeaseWorker {
       needLookup = false;
       if (r instanceof AcquireResult.Granted g) {
         mine = new Acquisition(candidate, instance, g.token(), at);
-        forgetOther();
+        other.forget();
         lastEcho = null;
         metrics.acquired();
         metrics.held(1);
@@ -366,11 +359,11 @@ final class LeaseWorker {
         out.event(namespace, name, "Normal", Conditions.REASON_ACQUIRED, "candidate " + candidate + " of cluster "
             + cfg.clusterName() + " acquired the global lock (fencing token " + g.token() + ")");
       } else if (r instanceof AcquireResult.HeldBy h) {
-        if (other == null || other.token() != h.token()) {
+        if (other.held() == null || other.held().token() != h.token()) {
           LOG.debug("{}: held by {} of cluster {} (token {})", key, h.holder().holder(), h.holder().cluster(),
               h.token());
         }
-        otherLearned(new Held(h.holder(), h.token()));
+        other.learned(new Held(h.holder(), h.token()));
       }
     } catch (MalformedValueException e) {
       onMalformed(e);
@@ -383,9 +376,9 @@ final class LeaseWorker {
     try {
       Optional<Held> h = backend.current(key);
       if (h.isPresent()) {
-        otherLearned(h.get());
+        other.learned(h.get());
       } else {
-        forgetOther();
+        other.forget();
       }
       malformed = null;
       backendError = null;
@@ -399,32 +392,11 @@ final class LeaseWorker {
   }
 
   /**
-   * A backend answer names {@code h} as the holder. The watch can be waited on for its end if it reported this very
-   * acquisition already, or reports every change after an answer; a watch that learns by reading may have missed a
-   * hold that began and ended between two of its reads, and is trusted once it reports the holder itself.
-   */
-  private void otherLearned(Held h) {
-    boolean sameAsWatched = otherWatched && other != null && other.token() == h.token();
-    other = h;
-    otherSeenAtNanos = nanoTime.getAsLong();
-    otherWatched = sameAsWatched || backend.watchReportsEveryChange();
-  }
-
-  private void forgetOther() {
-    other = null;
-    otherWatched = false;
-  }
-
-  /**
-   * Another cluster's session holds the key, the backend answers, and the watch will report the end of that hold.
-   * A key held in this cluster's own name is never waited on: it is an earlier session of this controller, or an
-   * acquisition of this very session that the store applied after the request had timed out (an etcd quorum loss:
-   * split-brain.feature's regression scenario). Nobody else will end it and the watch may never report anything, so
-   * the standby keeps asking every R, and the backend adopts a late acquisition of its own session.
+   * Another cluster's session holds the key, the backend answers, and the watch will report the end of that hold
+   * ({@link OtherHolder#heldElsewhereOnTheWatch}: never for a key held in this cluster's own name).
    */
   private boolean heldElsewhereOnTheWatch() {
-    return other != null && otherWatched && malformed == null && backendError == null
-        && !cfg.clusterName().equals(other.value().cluster());
+    return malformed == null && backendError == null && other.heldElsewhereOnTheWatch(cfg.clusterName());
   }
 
   private void release(ReleaseReason why) {
@@ -464,7 +436,7 @@ final class LeaseWorker {
 
   private void onMalformed(MalformedValueException e) {
     malformed = e.getMessage();
-    forgetOther();
+    other.forget();
     backendError = null;
     if (!Objects.equals(lastMalformedEvent, e.getMessage())) {
       lastMalformedEvent = e.getMessage();
