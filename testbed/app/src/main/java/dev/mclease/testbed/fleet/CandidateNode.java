@@ -48,6 +48,8 @@ public final class CandidateNode implements AutoCloseable {
   private final AtomicBoolean running = new AtomicBoolean();
   private final AtomicBoolean leading = new AtomicBoolean();
   private final AtomicLong lastRecordedValidUntil = new AtomicLong(Long.MIN_VALUE);
+  /** The clock rate of the last recorded confirmation; guarded by {@code recordMonitor}. */
+  private double lastRecordedRate = 1.0;
   private final Object recordMonitor = new Object();
   private volatile ScheduledExecutorService recorder;
   private volatile KubernetesClient client;
@@ -256,12 +258,19 @@ public final class CandidateNode implements AutoCloseable {
           return;
         }
         long validUntil = l.validUntilNanos();
-        if (validUntil == Long.MIN_VALUE || validUntil == lastRecordedValidUntil.get()) {
+        double rate = nanoTime.rate();
+        if (validUntil == Long.MIN_VALUE
+            || (validUntil == lastRecordedValidUntil.get() && rate == lastRecordedRate)) {
           return;
         }
         lastRecordedValidUntil.set(validUntil);
-        long remaining = validUntil - nanoTime.getAsLong();
-        // the fleet's History runs on System.nanoTime (its default time base)
+        lastRecordedRate = rate;
+        // The lock's deadline is on this candidate's own (possibly drifting) monotonic clock; the history holds what
+        // the candidate believes in real time (the fleet's History runs on System.nanoTime): a clock at 0.9 counts
+        // the rest of its confirmation in rest / 0.9 of real time. Recorded again when the rate changes, since the
+        // latest CONFIRMED decides the interval's end. Unscaled, a slow clock's leadership looked shorter than it
+        // was, and the checker could miss an overlap (the soak's fenced row caught writes past the recorded end).
+        long remaining = nanoTime.realNanos(validUntil - nanoTime.getAsLong());
         history.confirmed(identity, clusterName, token, System.nanoTime() + remaining);
       } catch (RuntimeException e) {
         LOG.debug("recording confirmation of {} failed", identity, e);

@@ -50,6 +50,28 @@ public final class SkewableNanoTime implements LongSupplier {
     return state.rate;
   }
 
+  /**
+   * How long {@code nanos} of this clock take in real (base) time at the current rate: a clock at 0.9 needs
+   * {@code nanos / 0.9} of real time to count {@code nanos}. A frozen clock (rate 0) never gets there: a very long
+   * time, without overflowing a deadline it is added to. Exact while the rate stays as it is; a caller that keeps a
+   * real deadline must convert again after a {@link #rate} change.
+   */
+  public long realNanos(long nanos) {
+    double r = state.rate;
+    if (r == 1.0) {
+      return nanos;
+    }
+    if (r == 0) {
+      return nanos > 0 ? NEVER : nanos;
+    }
+    // rounded up: a history that holds the belief a nanosecond long errs on the side of seeing an overlap
+    double real = Math.ceil(nanos / r);
+    return real >= NEVER ? NEVER : real <= -NEVER ? -NEVER : (long) real;
+  }
+
+  /** What {@link #realNanos} says for a clock that never gets there: about 73 years, far from overflow. */
+  static final long NEVER = Long.MAX_VALUE / 4;
+
   /** Jumps forward by {@code nanos} (must be >= 0). */
   public synchronized void advance(java.time.Duration by) {
     if (by.isNegative()) {

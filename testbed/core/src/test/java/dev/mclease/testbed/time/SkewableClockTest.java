@@ -92,4 +92,24 @@ class SkewableClockTest {
     long a = sys.getAsLong();
     assertThat(sys.getAsLong()).isGreaterThanOrEqualTo(a);
   }
+
+  @Test
+  void aRemainderOnTheSkewedClockTakesRemainderOverRateOfRealTime() {
+    AtomicLong base = new AtomicLong(0);
+    SkewableNanoTime t = SkewableNanoTime.of(base::get);
+    assertThat(t.realNanos(1_500_000_000L)).isEqualTo(1_500_000_000L);
+    t.rate(0.9);
+    // a slow clock believes its 1.5 s for 1.67 s of real time: what the history must hold
+    assertThat(t.realNanos(1_500_000_000L)).isEqualTo(1_666_666_667L);
+    long deadline = t.getAsLong() + 900;
+    base.addAndGet(t.realNanos(deadline - t.getAsLong()));
+    assertThat(t.getAsLong()).as("the skewed clock reaches its deadline after realNanos of base time")
+        .isEqualTo(deadline);
+    t.rate(1.1);
+    assertThat(t.realNanos(2_200)).isBetween(2_000L, 2_001L);
+    assertThat(t.realNanos(-2_200)).as("a deadline passed").isBetween(-2_000L, -1_999L);
+    t.rate(0);
+    assertThat(t.realNanos(1)).as("a frozen clock never gets there").isEqualTo(SkewableNanoTime.NEVER);
+    assertThat(t.realNanos(0)).isZero();
+  }
 }
