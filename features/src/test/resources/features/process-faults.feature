@@ -63,19 +63,6 @@ Feature: Faults on real processes
     And the leading candidate process crashes
     Then within 10 seconds exactly one leader runs among Go and Java candidates: another one, with a larger fencing token
 
-  # libfaketime (Debian's libfaketime) moves the process's CLOCK_REALTIME only: the lock judges by the monotonic
-  # clock, so an hour forward and back again changes nothing. Skipped, naming the package, without libfaketime.
-  Scenario: The wall clock of the leading Java candidate process jumps an hour ahead and back (libfaketime): nothing changes
-    Given 3 clusters "east", "west", "south" with one candidate each, not yet started
-    And the election controllers run, but no candidate yet
-    When a Java candidate process "java-east" on a libfaketime wall clock starts in cluster "east"
-    Then within 30 seconds exactly one leader runs among Go and Java candidates: "java-east"
-    When the Java candidates of clusters "west" and "south" start
-    And the wall clock of the leading candidate process jumps by 1 hour
-    Then for 4 seconds exactly that leader keeps leading among Go and Java candidates
-    When the wall clock of that candidate process jumps back
-    Then for 3 seconds exactly that leader keeps leading among Go and Java candidates
-
   # Every clock of the leader's process, the monotonic one too, runs at 0.9x: it believes its confirmation holds
   # D/0.9 of real time. The history records what it believes (its reported remainder scaled by 1/0.9), so the checker
   # proves that the controllers' safety margin covers a clock this slow when the frozen leader is replaced.
