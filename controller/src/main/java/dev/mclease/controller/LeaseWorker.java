@@ -194,8 +194,7 @@ final class LeaseWorker {
         if (e.holder() == null) {
           malformed = "backend key " + key + " was written with a malformed value (token " + e.token() + ")";
           other.forget();
-        } else if (other.held() == null || e.token() >= other.held().token()) {
-          other.watchedAcquisition(new Held(e.holder(), e.token()));
+        } else if (other.watchedAcquisition(new Held(e.holder(), e.token()))) {
           malformed = null;
         }
       }

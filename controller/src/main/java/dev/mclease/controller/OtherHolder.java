@@ -45,13 +45,18 @@ final class OtherHolder {
     watched = sameAsWatched || watchReportsEveryChange.getAsBoolean();
   }
 
-  /** The watch reported {@code h}'s acquisition; an older one than the known hold is ignored. */
-  void watchedAcquisition(Held h) {
-    if (held == null || h.token() >= held.token()) {
-      held = h;
-      seenAtNanos = nanoTime.getAsLong();
-      watched = true;
+  /**
+   * The watch reported {@code h}'s acquisition; an older one than the known hold is ignored. Returns whether it was
+   * taken as the current hold.
+   */
+  boolean watchedAcquisition(Held h) {
+    if (held != null && h.token() < held.token()) {
+      return false;
     }
+    held = h;
+    seenAtNanos = nanoTime.getAsLong();
+    watched = true;
+    return true;
   }
 
   /** The watch reported the key released with {@code token} (0: whatever held it). */

@@ -53,8 +53,8 @@ class OtherHolderTest {
   @Test
   void releasesEndOnlyTheKnownHoldAndOlderAcquisitionsAreIgnored() {
     OtherHolder h = new OtherHolder(now::get, () -> true);
-    h.watchedAcquisition(held("west", 8));
-    h.watchedAcquisition(held("south", 7));
+    assertThat(h.watchedAcquisition(held("west", 8))).isTrue();
+    assertThat(h.watchedAcquisition(held("south", 7))).isFalse();
     assertThat(h.held().token()).as("an older acquisition reported late").isEqualTo(8);
     h.released(7);
     assertThat(h.held()).as("the release of another token").isNotNull();

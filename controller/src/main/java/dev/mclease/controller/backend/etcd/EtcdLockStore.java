@@ -29,9 +29,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -151,12 +154,12 @@ public final class EtcdLockStore implements LockStore<Long> {
   /** The first of two answers that succeeds; fails only when both fail, with the later failure. */
   static <T> CompletableFuture<T> firstSuccess(CompletableFuture<T> a, CompletableFuture<T> b) {
     CompletableFuture<T> out = new CompletableFuture<>();
-    java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.function.BiConsumer<T, Throwable> either = (v, t) -> {
+    AtomicInteger failed = new AtomicInteger();
+    BiConsumer<T, Throwable> either = (v, t) -> {
       if (t == null) {
         out.complete(v);
       } else if (failed.incrementAndGet() == 2) {
-        out.completeExceptionally(t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+        out.completeExceptionally(t instanceof CompletionException && t.getCause() != null
             ? t.getCause() : t);
       }
     };
