@@ -103,10 +103,7 @@ public final class CandidateProcess implements AutoCloseable {
     this.timings = timings;
     this.history = history;
     this.options = options;
-    // a directory of its own: fleets running at once (the features run three scenarios in parallel) share
-    // identities, and a shared libfaketime file would move another scenario's clock
-    this.logDir = Path.of("target", "candidate-processes",
-        identity + "-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+    this.logDir = ChildProcesses.ownDir("candidate-processes", identity);
     if (options.fakeTime() && language == Language.GO) {
       throw new IllegalArgumentException("a Go binary reads the clock through the vDSO, not libc: libfaketime cannot "
           + "move its wall clock; use a Java candidate process");

@@ -34,7 +34,6 @@ final class ControllerProcess {
   private static final Pattern SERVER = Pattern.compile("(?m)^(\\s*server:\\s*)\\S+\\s*$");
 
   private final String clusterName;
-  /** Its own directory: fleets running at once (the features run three scenarios in parallel) share names. */
   private final Path logDir;
   private final Map<String, String> environment;
   private Process process;
@@ -43,8 +42,7 @@ final class ControllerProcess {
   ControllerProcess(String clusterName, Map<String, String> environment) {
     this.clusterName = clusterName;
     this.environment = Map.copyOf(environment);
-    this.logDir = Path.of("target", "controller-processes",
-        clusterName + "-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+    this.logDir = ChildProcesses.ownDir("controller-processes", clusterName);
   }
 
   /**

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -37,6 +38,15 @@ public final class ChildProcesses {
   }
 
   private ChildProcesses() {
+  }
+
+  /**
+   * A fresh directory for one child process's files (log, kubeconfig, libfaketime file) under
+   * {@code target/<kind>/}: fleets running at once (the features run three scenarios in parallel) reuse names, and a
+   * shared file would mix or move another scenario's process.
+   */
+  public static Path ownDir(String kind, String name) {
+    return Path.of("target", kind, name + "-" + UUID.randomUUID().toString().substring(0, 8));
   }
 
   /** Registers a started process: killed at JVM exit unless it has ended and been {@link #forget forgotten}. */
