@@ -26,6 +26,19 @@ Feature: Faults on real processes
     When the killed kube-apiserver starts again
     Then for 3 seconds exactly that leader keeps leading
 
+  # The cluster's kube-apiserver keeps running on a dead etcd: its connections and watches stay open, but no write
+  # succeeds. The leader's heartbeats fail and its confirmation runs out within D; its controller, seeing no heartbeat
+  # for L, frees the key once no echo can still be in force, and another cluster takes it. Restarted with its data,
+  # the etcd changes nothing.
+  @own-storage
+  Scenario: The etcd storing the leader's cluster is killed and restarted: another cluster leads, and keeps leading
+    Given 3 clusters "east", "west", "south" with one candidate each
+    And a leader has been elected
+    When the etcd storing the leader's cluster is killed
+    Then within 20 seconds exactly one leader runs in another cluster
+    When the killed etcd starts again
+    Then for 3 seconds exactly that leader keeps leading
+
   # Candidates as OS processes: a JVM running JavaCandidateMain (fabric8's elector on MultiClusterLeaseLock), which
   # reports its leadership on stdout as the Go candidate does. Frozen, the leader cannot heartbeat or notice that its
   # confirmation ran out; the controller sees no heartbeat for L, frees the key once no echo can be in force, and
@@ -64,6 +77,33 @@ Feature: Faults on real processes
     Then within 15 seconds exactly one leader runs among Go and Java candidates: another one, with a larger fencing token
     When the frozen candidate process thaws
     Then for 3 seconds exactly that leader keeps leading among Go and Java candidates
+
+  # The wall clock of a real candidate process moved by libfaketime, its monotonic clock left alone. fabric8's elector
+  # measures its renew deadline on the wall clock (docs/client.md): an hour forward and the leader steps down at its
+  # next tick and releases; another cluster leads with a larger token, and no history overlaps.
+  Scenario: The leading Java candidate process's wall clock jumps an hour forward: it steps down and another cluster leads
+    Given 3 clusters "east", "west", "south" with one candidate each, not yet started
+    And the election controllers run, but no candidate yet
+    When a Java candidate process "java-east" on a libfaketime wall clock starts in cluster "east"
+    Then within 30 seconds exactly one leader runs among Go and Java candidates: "java-east"
+    When the Java candidates of clusters "west" and "south" start
+    And the wall clock of the leading candidate process jumps by 1 hour
+    Then within 15 seconds exactly one leader runs among Go and Java candidates: another one, with a larger fencing token
+
+  # An hour back leaves fabric8 believing its renew deadline is an hour away; the lock's deadline is monotonic. So the
+  # jump changes nothing, and when the leader's kube-apiserver then dies the lock stops answering "leader" within D of
+  # the last echo: the history ends the leadership there, and the next leader starts only after it.
+  @own-clusters
+  Scenario: The leading Java candidate process's wall clock jumps an hour back, then its kube-apiserver dies: it stops in time
+    Given 3 clusters "east", "west", "south" with one candidate each, not yet started
+    And the election controllers run, but no candidate yet
+    When a Java candidate process "java-east" on a libfaketime wall clock starts in cluster "east"
+    Then within 30 seconds exactly one leader runs among Go and Java candidates: "java-east"
+    When the Java candidates of clusters "west" and "south" start
+    And the wall clock of the leading candidate process jumps by -1 hours
+    Then for 3 seconds exactly that leader keeps leading among Go and Java candidates
+    When the kube-apiserver of the leading candidate process's cluster is killed
+    Then within 20 seconds exactly one leader runs among Go and Java candidates: another one, with a larger fencing token
 
   # Controllers as OS processes (ControllerMain, the image's entry point, through the testbed's proxies). SIGKILL:
   # no release, no revoke; the leader's confirmations stop at once and its lock-store session expires after G.

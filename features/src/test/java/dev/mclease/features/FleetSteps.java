@@ -59,6 +59,8 @@ public final class FleetSteps {
         .clusterKind(k3s == null ? null : "k3s")
         // a scenario that breaks or reconfigures its clusters gets fresh API servers; the others share them
         .ownClusters(world.scenario != null && world.scenario.getSourceTagNames().contains("@own-clusters"))
+        // ...and one that breaks a cluster's storage gets an etcd per cluster
+        .ownStorage(world.scenario != null && world.scenario.getSourceTagNames().contains("@own-storage"))
         // controllers as OS processes of their own, for faults with real signals
         .controllerProcesses(world.scenario != null
             && world.scenario.getSourceTagNames().contains("@controller-processes"))

@@ -5,11 +5,13 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mclease.testbed.chaos.Fault;
-import dev.mclease.testbed.fleet.CandidateNode;
 import dev.mclease.testbed.chaos.ProcessFaults;
+import dev.mclease.testbed.cluster.ApiServerCluster;
+import dev.mclease.testbed.fleet.CandidateNode;
 import dev.mclease.testbed.fleet.CandidateProcess;
-import dev.mclease.testbed.time.FakeTime;
+import dev.mclease.testbed.fleet.ClusterNode;
 import dev.mclease.testbed.history.HistoryEvent;
+import dev.mclease.testbed.time.FakeTime;
 import io.cucumber.java.en.Given;
 import io.cucumber.java.en.Then;
 import io.cucumber.java.en.When;
@@ -105,6 +107,15 @@ public final class MixedLanguageSteps {
   @When("the wall clock of that candidate process jumps back")
   public void wallClockJumpsBack() {
     world.heal("wall clock jump");
+  }
+
+  /** The cluster's kube-apiserver SIGKILLed (the scenario needs @own-clusters); it is started again at the end. */
+  @When("the kube-apiserver of the leading candidate process's cluster is killed")
+  public void leadingProcessApiServerKilled() {
+    ClusterNode cluster = world.fleet().cluster(goCandidate(leader).clusterName());
+    assumeTrue(cluster.cluster() instanceof ApiServerCluster, "process faults need real kube-apiserver processes; "
+        + "this fleet runs on " + cluster.cluster().getClass().getSimpleName());
+    world.inject("killed kube-apiserver", ProcessFaults.crashApiServer(cluster));
   }
 
   @Then("within {int} seconds exactly one leader runs among Go and Java candidates: another one, with a larger fencing token")

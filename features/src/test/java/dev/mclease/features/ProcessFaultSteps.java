@@ -8,8 +8,8 @@ import dev.mclease.testbed.fleet.ClusterNode;
 import io.cucumber.java.en.When;
 
 /**
- * Faults sent to real processes as signals (ProcessFaults): frozen and killed kube-apiservers, etcd members and
- * controller processes. Candidate processes are MixedLanguageSteps'.
+ * Faults sent to real processes as signals (ProcessFaults): frozen and killed kube-apiservers, a cluster's killed
+ * storage etcd, frozen etcd members and controller processes. Candidate processes are MixedLanguageSteps'.
  */
 public final class ProcessFaultSteps {
 
@@ -48,6 +48,16 @@ public final class ProcessFaultSteps {
   @When("the killed kube-apiserver starts again")
   public void restartApiServer() {
     world.heal("killed kube-apiserver");
+  }
+
+  @When("the etcd storing the leader's cluster is killed")
+  public void killStorageEtcd() {
+    world.inject("killed storage etcd", ProcessFaults.crashStorageEtcd(realLeaderCluster()));
+  }
+
+  @When("the killed etcd starts again")
+  public void restartStorageEtcd() {
+    world.heal("killed storage etcd");
   }
 
   @When("the leader's controller process is frozen")

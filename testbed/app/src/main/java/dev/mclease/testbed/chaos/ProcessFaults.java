@@ -1,6 +1,7 @@
 package dev.mclease.testbed.chaos;
 
 import dev.mclease.testbed.cluster.ApiServerCluster;
+import dev.mclease.testbed.etcd.EtcdCluster;
 import dev.mclease.testbed.fleet.ClusterNode;
 import dev.mclease.testbed.fleet.Fleet;
 import dev.mclease.testbed.fleet.CandidateProcess;
@@ -14,6 +15,8 @@ import java.time.Duration;
  * The fault catalogue is docs/features.md.
  */
 public final class ProcessFaults {
+
+  private static final Duration STORAGE_RESTART = Duration.ofSeconds(30);
 
   private ProcessFaults() {
   }
@@ -29,6 +32,24 @@ public final class ProcessFaults {
     ApiServerCluster api = ownApiServer(cluster);
     return Fault.simple("kill " + cluster.name() + " kube-apiserver (SIGKILL), then restart it", api::kill,
         api::start);
+  }
+
+  /**
+   * The etcd that stores the cluster's objects SIGKILLed, then started again with its data: its kube-apiserver keeps
+   * running and keeps its clients' connections and watches, but can neither write nor read from storage, so
+   * heartbeats and status writes fail while informers see nothing change. The cluster must have storage of its own
+   * ({@code Fleet.Builder.ownStorage}).
+   */
+  public static Fault crashStorageEtcd(ClusterNode cluster) {
+    ApiServerCluster api = ownApiServer(cluster);
+    EtcdCluster etcd = api.ownStorage().orElseThrow(() -> new IllegalStateException("cluster " + cluster.name()
+        + " stores into an etcd shared with the fleet's other clusters: build the fleet with ownStorage(true) (tag "
+        + "the scenario @own-storage)"));
+    return Fault.simple("kill the etcd of " + cluster.name() + "'s kube-apiserver (SIGKILL), then restart it",
+        () -> etcd.killMember(0), () -> {
+          etcd.startMember(0);
+          etcd.awaitHealthy(STORAGE_RESTART);
+        });
   }
 
   /** A member of the global etcd frozen with SIGSTOP, then thawed; frozen while raft leader, it stalls every write. */

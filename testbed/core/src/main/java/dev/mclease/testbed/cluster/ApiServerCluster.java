@@ -1,5 +1,6 @@
 package dev.mclease.testbed.cluster;
 
+import dev.mclease.testbed.etcd.EtcdCluster;
 import dev.mclease.testbed.kube.ClusterPki;
 import dev.mclease.testbed.kube.KubeApiServerProcess;
 import dev.mclease.testbed.kube.KubeBinaries;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -235,6 +237,14 @@ public final class ApiServerCluster implements Cluster {
   /** The kube-apiserver's stdout and stderr, appended across restarts. */
   public Path logFile() {
     return server.logFile();
+  }
+
+  /**
+   * The etcd process that stores only this cluster's objects, when its provider gives each cluster its own
+   * ({@link ApiServerStorage#ETCD_PER_CLUSTER}); empty for a shared etcd, which faults must leave alone.
+   */
+  public Optional<EtcdCluster> ownStorage() {
+    return Optional.ofNullable(storage.ownEtcd());
   }
 
   /** The etcd key prefix of this cluster's objects. */

@@ -73,15 +73,16 @@ public final class FakeTime {
   /** The environment a child process needs to run on this clock. */
   public Map<String, String> environment() {
     String fakeMonotonic = monotonicToo ? "0" : "1";
-    // Known cost, left as it is: with the monotonic clock left alone, libfaketime 0.9.10's fix-up of
-    // pthread_cond_timedwait makes a JVM spin (2.6 s user + 2 s system CPU for a 1.6 s program of sleeps, each 100 ms
-    // sleep 140 ms long). FAKETIME_FORCE_MONOTONIC_FIX=0 stops the spin but broke the candidate's timed waits after a
-    // jump (it lost its leadership at once), so wall-clock jumps of real candidates are not a scenario yet.
+    // With the monotonic clock left alone, libfaketime 0.9.10's "monotonic fix" of pthread_cond_timedwait rewrites
+    // the JVM's timeouts (which are on CLOCK_MONOTONIC) as if that clock were faked, and the JVM spins (2.6 s user +
+    // 2 s system CPU for a 1.6 s program of sleeps, each 100 ms sleep 140 ms long): FAKETIME_FORCE_MONOTONIC_FIX=0
+    // passes them through untouched, which is right when the monotonic clock is real.
     return Map.of("LD_PRELOAD", library.toString(),
         "FAKETIME_TIMESTAMP_FILE", file.toAbsolutePath().toString(),
         "FAKETIME_CACHE_DURATION", "1",
         "DONT_FAKE_MONOTONIC", fakeMonotonic,
-        "FAKETIME_DONT_FAKE_MONOTONIC", fakeMonotonic);
+        "FAKETIME_DONT_FAKE_MONOTONIC", fakeMonotonic,
+        "FAKETIME_FORCE_MONOTONIC_FIX", monotonicToo ? "1" : "0");
   }
 
   /**

@@ -55,6 +55,32 @@ class FakeTimeTest {
   }
 
   @Test
+  void timedWaitsOnAFakeWallClockLastAsLongAsAskedAndDoNotSpinAlsoAfterAJump() throws Exception {
+    assumeTrue(FakeTime.unavailable().isEmpty(), FakeTime.unavailable().orElse(""));
+    FakeTime time = FakeTime.create(dir.resolve("waits.faketime"), false);
+    try (Probe p = new Probe(time)) {
+      assertTimedWaitIsHonest(p);
+      long[] before = p.read();
+      time.jump(Duration.ofHours(1));
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+          .until(() -> p.read()[0] - before[0] > 3_500_000);
+      // a candidate's ticks, its deadline reporter and fabric8's retries are all timed waits like this one
+      assertTimedWaitIsHonest(p);
+      time.jump(Duration.ofHours(-2));
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+          .until(() -> System.currentTimeMillis() - p.read()[0] > 3_500_000);
+      assertTimedWaitIsHonest(p);
+    }
+  }
+
+  private static void assertTimedWaitIsHonest(Probe p) throws Exception {
+    long[] w = p.timedWait(500);
+    assertThat(w[0]).as("a 500 ms timed wait, on the process's monotonic clock (ms)").isBetween(490L, 1500L);
+    // libfaketime's monotonic fix-up of pthread_cond_timedwait made such a wait spin: ~1.5 CPU-s per second waited
+    assertThat(w[1]).as("CPU the process used during the wait (ms)").isLessThan(400L);
+  }
+
+  @Test
   void aDriftSlowsTheMonotonicClockOfARealProcess() throws Exception {
     assumeTrue(FakeTime.unavailable().isEmpty(), FakeTime.unavailable().orElse(""));
     FakeTime time = FakeTime.create(dir.resolve("drift.faketime"), true);
@@ -89,6 +115,14 @@ class FakeTimeTest {
     long[] read() throws Exception {
       in.println();
       String[] w = out.readLine().split(" ");
+      return new long[] {Long.parseLong(w[0]), Long.parseLong(w[1])};
+    }
+
+    /** A timed wait of {@code millis} in the probe: how long it took (ms, monotonic) and the CPU it used (ms). */
+    long[] timedWait(long millis) throws Exception {
+      in.println("wait " + millis);
+      String[] w = out.readLine().split(" ");
+      assertThat(w).as("nothing may release the probe's latch").hasSize(2);
       return new long[] {Long.parseLong(w[0]), Long.parseLong(w[1])};
     }
 
