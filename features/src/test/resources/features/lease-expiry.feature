@@ -48,7 +48,7 @@ Feature: Lease expiry
   Scenario: The default timings are accepted, and a graceful handover with them is immediate
     Given 2 clusters "east", "west" with one candidate each and the default timings
     And a leader has been elected
-    Then the controller accepts the timings leaseDuration 15s, renewDeadline 10s, retryPeriod 2s, backendTtl 20s, backendRenewInterval 2s, safetyMargin 2s
+    Then the controller accepts the timings leaseDuration 15s, renewDeadline 10s, retryPeriod 2s, backendTtl 15s, backendRenewInterval 2s, safetyMargin 2s
     When the leader releases its lease
     Then within 2 seconds exactly one leader runs in another cluster
     And the new leader's fencing token is larger than the old leader's

@@ -107,10 +107,12 @@ public final class BenchMain {
     String[] both = {"mcl", "baseline"};
     String[] fast = {"fast"};
     List<Step> plan = new ArrayList<>();
+    // issue 22 asks for >= 100 graceful handovers and >= 30 crash failovers at the fast timings, >= 20 handovers at
+    // the defaults: few enough samples and a p99 is only the slowest one
     plan.add(new Step("handover", "FailoverBench\\.gracefulHandover$",
-        Map.of("system", both, "timings", fast), 1, quick ? 8 : 30));
+        Map.of("system", both, "timings", fast), 1, quick ? 8 : 100));
     plan.add(new Step("crash", "FailoverBench\\.candidateCrash$",
-        Map.of("system", both, "timings", fast), 0, quick ? 5 : 15));
+        Map.of("system", both, "timings", fast), 0, quick ? 5 : 30));
     plan.add(new Step("partition", "FailoverBench\\.leaderPartition$",
         Map.of("system", both, "timings", fast), 0, quick ? 4 : 10));
     plan.add(new Step("controller-loss", "FailoverBench\\.controllerLoss$",
@@ -125,9 +127,12 @@ public final class BenchMain {
     if (!quick) {
       String[] defaults = {"defaults"};
       plan.add(new Step("handover-defaults", "FailoverBench\\.gracefulHandover$",
-          Map.of("system", both, "timings", defaults), 0, 3));
+          Map.of("system", both, "timings", defaults), 0, 20));
       plan.add(new Step("crash-defaults", "FailoverBench\\.candidateCrash$",
-          Map.of("system", both, "timings", defaults), 0, 2));
+          Map.of("system", both, "timings", defaults), 0, 5));
+      // the target "controller or cluster loss <= 1.0x the baseline's crash failover" is judged at the defaults
+      plan.add(new Step("controller-loss-defaults", "FailoverBench\\.controllerLoss$",
+          Map.of("system", new String[] {"mcl"}, "timings", defaults), 0, 5));
     }
     return plan;
   }

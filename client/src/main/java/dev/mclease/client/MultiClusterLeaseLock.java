@@ -82,6 +82,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
    */
   private final LongSupplier schedulerNanoTime = System::nanoTime;
   private final boolean watch;
+  private final SharedLeaseWatch sharedWatch;
   private final String subject;
   private final Problems problems;
   private final Problems watchProblems;
@@ -106,7 +107,8 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private boolean reportedLeader;
   private volatile KubernetesClient client;
   private boolean watchStarted;
-  private SharedIndexInformer<MultiClusterLease> informer;
+  /** The own informer's stop, or the shared watch's registration; null before the first call and after close. */
+  private AutoCloseable watching;
   private boolean closed;
 
   private MultiClusterLeaseLock(Builder b) {
@@ -122,6 +124,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.clock = b.clock;
     this.nanoTime = b.nanoTime;
     this.watch = b.watch;
+    this.sharedWatch = b.sharedWatch;
     this.subject = MultiClusterLease.KIND + " " + namespace + "/" + name + " (" + identity + ")";
     this.problems = new Problems(LOG, subject);
     this.watchProblems = new Problems(LOG, subject + " watch");
@@ -176,7 +179,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
    */
   private void awaitConfirmation(long deadline) {
     synchronized (this) {
-      while (confirmWaitNanos > 0 && !closed && watch && informer != null && judge.awaitsEcho()
+      while (confirmWaitNanos > 0 && !closed && watching != null && judge.awaitsEcho()
           && !judge.leaderAt(nanoTime.getAsLong()) && holdsSpec()) {
         long left = deadline - schedulerNanoTime.getAsLong();
         if (left <= 0) {
@@ -365,16 +368,14 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
             subject, e.getMessage(), leaseDuration);
       }
     }
-    SharedIndexInformer<MultiClusterLease> inf;
+    AutoCloseable w;
     synchronized (this) {
       closed = true;
-      inf = informer;
-      informer = null;
+      w = watching;
+      watching = null;
       notifyAll(); // no tick waits for a confirmation any more
     }
-    if (inf != null) {
-      inf.stop();
-    }
+    stopWatching(w);
     io.close();
   }
 
@@ -504,19 +505,36 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       }
       watchStarted = true;
     }
-    SharedIndexInformer<MultiClusterLease> started = ObjectWatch.start(writer.resource(c), this::observe,
-        watchProblems, t -> writer.explain("list/watch", t, c));
+    AutoCloseable started;
+    if (sharedWatch != null) {
+      started = sharedWatch.register(name, this::observe, watchProblems);
+    } else {
+      SharedIndexInformer<MultiClusterLease> own = ObjectWatch.start(writer.resource(c), this::observe,
+          watchProblems, t -> writer.explain("list/watch", t, c));
+      started = own::stop;
+    }
     boolean stopNow;
     synchronized (this) {
       stopNow = closed;
       if (!stopNow) {
-        informer = started;
+        watching = started;
       }
     }
     if (stopNow) {
-      started.stop(); // closed while it started
+      stopWatching(started); // closed while it started
     }
     return true;
+  }
+
+  private void stopWatching(AutoCloseable w) {
+    if (w == null) {
+      return;
+    }
+    try {
+      w.close();
+    } catch (Exception e) {
+      LOG.debug("{}: stopping the watch failed", subject, e);
+    }
   }
 
   private void notifyListeners() {
@@ -558,6 +576,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private LongSupplier nanoTime = System::nanoTime;
     private boolean watch = true;
+    private SharedLeaseWatch sharedWatch;
     private Duration confirmationWait;
 
     private Builder(String namespace, String name, String identity) {
@@ -618,6 +637,18 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       return this;
     }
 
+    /**
+     * Take this lock's object states from {@code watch}, one informer for many locks of this process, instead of an
+     * informer of its own; for processes that contend for many leases. The watch must cover this lock's namespace
+     * and outlive the lock. Default: an informer per lock.
+     *
+     * @throws IllegalArgumentException at {@link #build()} when it watches another namespace
+     */
+    public Builder sharedWatch(SharedLeaseWatch watch) {
+      this.sharedWatch = Objects.requireNonNull(watch, "watch");
+      return this;
+    }
+
     /** Tests only: without the informer the lock sees the object once per tick. Default on. */
     Builder watch(boolean watch) {
       this.watch = watch;
@@ -627,6 +658,10 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     /** Validates {@code L > D > R > 0} and L in whole seconds. */
     public MultiClusterLeaseLock build() {
       LockTimings.check(leaseDuration, renewDeadline, retryPeriod, confirmationWait);
+      if (sharedWatch != null && !sharedWatch.namespace().equals(namespace)) {
+        throw new IllegalArgumentException("the shared watch covers namespace " + sharedWatch.namespace()
+            + ", not this lock's namespace " + namespace + ": start a SharedLeaseWatch for " + namespace);
+      }
       return new MultiClusterLeaseLock(this);
     }
 

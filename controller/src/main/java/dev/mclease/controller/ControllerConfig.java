@@ -1,5 +1,6 @@
 package dev.mclease.controller;
 
+import dev.mclease.controller.backend.BackendConfig;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
@@ -43,7 +44,7 @@ public final class ControllerConfig {
     return new Builder(clusterName);
   }
 
-  /** Defaults: D=10s R=2s G=20s K=2s M=2s. */
+  /** Defaults: D=10s R=2s G=15s K=2s M=2s. */
   public static ControllerConfig defaults(String clusterName) {
     return builder(clusterName).build();
   }
@@ -181,7 +182,7 @@ public final class ControllerConfig {
     private Set<String> namespaces = Set.of();
     private Duration candidateRenewDeadline = Duration.ofSeconds(10);
     private Duration candidateRetryPeriod = Duration.ofSeconds(2);
-    private Duration backendTtl = Duration.ofSeconds(20);
+    private Duration backendTtl = BackendConfig.DEFAULT_TTL;
     private Duration backendRenewInterval = Duration.ofSeconds(2);
     private Duration safetyMargin = Duration.ofSeconds(2);
     private Duration retryPeriod;

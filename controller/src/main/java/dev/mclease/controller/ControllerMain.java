@@ -143,7 +143,7 @@ public final class ControllerMain implements Callable<Integer> {
           + " (env MCL_GCS_ENDPOINT).")
   String gcsEndpoint;
 
-  @Option(names = "--backend-ttl", defaultValue = "${env:MCL_BACKEND_TTL:-20s}", converter = DurationConverter.class,
+  @Option(names = "--backend-ttl", defaultValue = "${env:MCL_BACKEND_TTL:-15s}", converter = DurationConverter.class,
       description = "G: TTL of the backend session (etcd: whole seconds) (env MCL_BACKEND_TTL).")
   Duration backendTtl;
 

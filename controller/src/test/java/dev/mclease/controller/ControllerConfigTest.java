@@ -14,7 +14,7 @@ class ControllerConfigTest {
     d.validate();
     assertThat(d.candidateRenewDeadline()).isEqualTo(Duration.ofSeconds(10));
     assertThat(d.candidateRetryPeriod()).isEqualTo(Duration.ofSeconds(2));
-    assertThat(d.backendTtl()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(d.backendTtl()).isEqualTo(Duration.ofSeconds(15));
     assertThat(d.backendRenewInterval()).isEqualTo(Duration.ofSeconds(2));
     assertThat(d.safetyMargin()).isEqualTo(Duration.ofSeconds(2));
     assertThat(d.retryPeriod()).isEqualTo(d.candidateRetryPeriod());

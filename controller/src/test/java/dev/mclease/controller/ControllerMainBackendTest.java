@@ -22,7 +22,7 @@ class ControllerMainBackendTest {
     BackendConfig c = parse("--cluster-name", "east", "--etcd-endpoints", "http://a:2379,http://b:2379");
     assertThat(c.kind()).isEqualTo(BackendConfig.Kind.ETCD);
     assertThat(c.etcdEndpoints()).containsExactly("http://a:2379", "http://b:2379");
-    assertThat(c.ttl()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(c.ttl()).isEqualTo(Duration.ofSeconds(15));
     assertThatThrownBy(() -> parse("--cluster-name", "east")).hasMessageContaining("--etcd-endpoints");
   }
 

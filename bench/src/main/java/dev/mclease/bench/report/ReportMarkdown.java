@@ -27,7 +27,7 @@ final class ReportMarkdown {
         .append(serverKind(run)).append("), same timings, measured in the same run. Ratio > 1 = MCL slower/costlier. "
         + "Percentiles are nearest-rank, so with fewer than 100 samples p99 is the slowest sample.\n\n");
     md.append("Timings: `fast` = L=2s D=1.5s R=0.2s, G=3s K=0.3s M=0.5s (`Timings.fast()`); `defaults` = "
-        + "L=15s D=10s R=2s, G=20s K=2s M=2s (`Timings.defaults()`).\n\n");
+        + "L=15s D=10s R=2s, G=15s K=2s M=2s (`Timings.defaults()`).\n\n");
 
     md.append("## Failover latency (ms)\n\n");
     md.append("| scenario | timings | MCL n | MCL p50 | MCL p99 | baseline (scenario) | base n | base p50 | base p99 "
@@ -91,10 +91,9 @@ final class ReportMarkdown {
         + "|---|---:|---:|---|\n");
     for (JsonNode t : s.path("targets")) {
       String unit = t.path("unit").asText("ms");
-      boolean mib = "MiB".equals(unit);
-      String value = mib ? num1(t.path("value_ms")) : num(t.path("value_ms"));
-      md.append("| ").append(t.path("target").asText()).append(" | ").append(value.isEmpty() ? "" : value + " " + unit)
-          .append(" | ").append(num(t.path("limit_ms"))).append(" ").append(unit).append(" | ")
+      String value = targetValue(t.path("value_ms"), unit);
+      md.append("| ").append(t.path("target").asText()).append(" | ").append(value)
+          .append(" | ").append(targetValue(t.path("limit_ms"), unit)).append(" | ")
           .append(t.path("met").isNull() ? "not measured" : t.path("met").asBoolean() ? "yes" : "**no**")
           .append(" |\n");
     }
@@ -226,6 +225,20 @@ final class ReportMarkdown {
         .append(" | ").append(m.isMissingNode() || b.isMissingNode() ? ""
             : ratio(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.numberNode(Stats.ratio(m.asDouble(), b.asDouble()))))
         .append(" |\n");
+  }
+
+  /** A target's value or limit with its unit: ms whole, MiB and per-minute counts to 0.1, ratios to 0.01 ×. */
+  static String targetValue(JsonNode n, String unit) {
+    String v = switch (unit) {
+      case "ms" -> num(n);
+      case "x" -> n.isMissingNode() || n.isNull() || Double.isNaN(n.asDouble()) ? ""
+          : String.format(Locale.ROOT, "%.2f", n.asDouble());
+      default -> num1(n);
+    };
+    if (v.isEmpty()) {
+      return "";
+    }
+    return "x".equals(unit) ? v + "×" : v + " " + unit;
   }
 
   static String num(JsonNode n) {

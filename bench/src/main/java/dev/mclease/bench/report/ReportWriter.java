@@ -203,7 +203,7 @@ public final class ReportWriter {
       cost.set("resources", costRes);
     }
     s.set("cost", cost);
-    s.set("targets", targets(s, run));
+    s.set("targets", Targets.judge(s));
     return (ObjectNode) withoutNaN(s);
   }
 
@@ -389,58 +389,8 @@ public final class ReportWriter {
     return out;
   }
 
-  private static ArrayNode targets(ObjectNode s, Map<String, Object> run) {
-    ArrayNode out = JSON.createArrayNode();
-    for (JsonNode row : s.path("latency")) {
-      if (!row.has("mcl")) {
-        continue;
-      }
-      String scenario = row.path("scenario").asText();
-      String timings = row.path("timings").asText();
-      double p99 = row.path("mcl").path("p99_ms").asDouble();
-      if ("graceful_handover".equals(scenario)) {
-        target(out, "graceful handover p99 <= 300 ms (" + timings + ")", p99, 300);
-        if (row.has("baseline")) {
-          target(out, "graceful handover p99 no slower than the baseline's (" + timings + ")", p99,
-              row.path("baseline").path("p99_ms").asDouble());
-        }
-      }
-      if ("candidate_crash".equals(scenario)) {
-        double leaseMs = "defaults".equals(timings) ? 15000 : 2000;
-        target(out, "crash failover p99 <= leaseDuration + 1 s (" + timings + ")", p99, leaseMs + 1000);
-      }
-    }
-    boolean thousand = false;
-    for (JsonNode row : s.path("scale")) {
-      if (row.path("leases").asInt() == 1000) {
-        thousand = true;
-        target(out, "1000 leases all led <= 10 s" + (row.has("mcl_led_at_timeout") ? " (not all led before the "
-            + "bench's cap)" : ""), row.path("mcl_all_led_ms").asDouble(), 10000);
-        ObjectNode heap = target(out, HEAP_TARGET, row.path("mcl_heap_growth_mib").asDouble(), 256);
-        heap.put("unit", "MiB");
-      }
-    }
-    if (!thousand) {
-      ObjectNode t = out.addObject();
-      t.put("target", "1000 leases all led <= 10 s: not measured in this run (full mode only)");
-      t.putNull("value_ms");
-      t.put("limit_ms", 10000);
-      t.putNull("met");
-    }
-    return out;
-  }
-
-  /** The heap target of the 1000-lease run; its value and limit are MiB (the row's {@code unit}), not ms. */
-  static final String HEAP_TARGET = "1000 leases: heap growth <= 256 MiB (controllers + candidates, one JVM)";
-
-  private static ObjectNode target(ArrayNode out, String what, double value, double limit) {
-    ObjectNode t = out.addObject();
-    t.put("target", what);
-    t.put("value_ms", value);
-    t.put("limit_ms", limit);
-    t.put("met", !Double.isNaN(value) && value <= limit);
-    return t;
-  }
+  /** The heap target of the largest scale run (MiB, not ms); see {@link Targets}. */
+  static final String HEAP_TARGET = Targets.HEAP_TARGET;
 
   // ------------------------------------------------------------------------------------------ markdown
 }

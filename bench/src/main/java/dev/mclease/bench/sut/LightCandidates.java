@@ -1,6 +1,7 @@
 package dev.mclease.bench.sut;
 
 import dev.mclease.client.MultiClusterLeaseLock;
+import dev.mclease.client.SharedLeaseWatch;
 import dev.mclease.testbed.cluster.Cluster;
 import dev.mclease.testbed.fleet.Timings;
 import io.fabric8.kubernetes.client.Config;
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * record — once per retryPeriod. A lease counts as led the first time its candidate leads:
  * for MultiClusterLease when {@code MultiClusterLeaseLock.isLeader()} turns true (its informer's listener tells
  * at once), for the baseline when the {@code LeaseLock} create/update of our own record succeeds (the moment
- * fabric8 would call onStartLeading).
+ * fabric8 would call onStartLeading). The MultiClusterLeaseLocks share one {@code SharedLeaseWatch} on the namespace.
  */
 public final class LightCandidates implements AutoCloseable {
 
@@ -42,6 +43,7 @@ public final class LightCandidates implements AutoCloseable {
   private final int n;
   private final Timings timings;
   private final KubernetesClient client;
+  private final SharedLeaseWatch watch;
   private final List<MultiClusterLeaseLock> mclLocks = new ArrayList<>();
   private final List<LeaseLock> leaseLocks = new ArrayList<>();
   private final List<AtomicBoolean> led = new ArrayList<>();
@@ -64,6 +66,9 @@ public final class LightCandidates implements AutoCloseable {
     Config config = new ConfigBuilder(cluster.client().getConfiguration())
         .withMaxConcurrentRequests(n * 2 + 64).withMaxConcurrentRequestsPerHost(n * 2 + 64).build();
     this.client = new KubernetesClientBuilder().withConfig(config).build();
+    // one informer for the namespace, as a process contending for many leases runs it, not one per lock: 1000
+    // informers cost 1000 lists, 1000 WebSockets and their TLS handshakes, most of the 1000-lease time on 2 cores
+    this.watch = mcl ? SharedLeaseWatch.start(client, namespace) : null;
     for (int i = 0; i < n; i++) {
       String name = prefix + "-" + i;
       String identity = prefix + "-" + i + "-candidate";
@@ -74,7 +79,7 @@ public final class LightCandidates implements AutoCloseable {
             .retryPeriod(timings.retryPeriod())
             // n locks share a few scheduler threads here, where n real candidates would each have their own: a tick
             // that waits for its confirmation would stall the others (isLeader() turns true via the informer anyway)
-            .confirmationWait(Duration.ZERO).build();
+            .confirmationWait(Duration.ZERO).sharedWatch(watch).build();
         int index = i;
         lock.addListener(() -> {
           if (lock.isLeader()) {
@@ -161,6 +166,9 @@ public final class LightCandidates implements AutoCloseable {
       closer.awaitTermination(2, TimeUnit.MINUTES);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (watch != null) {
+      watch.close();
     }
     client.close();
   }

@@ -12,6 +12,13 @@ import java.util.Objects;
  */
 public final class BackendConfig {
 
+  /**
+   * G by default: 15 s, one second above both timing rules at the other defaults ({@code K + D + M} = {@code D + R + M}
+   * = 14 s), so that losing the leader's controller or cluster costs about what a candidate crash costs (L = 15 s)
+   * rather than more (docs/tuning.md, "Choosing G").
+   */
+  public static final Duration DEFAULT_TTL = Duration.ofSeconds(15);
+
   /** The backends selectable by configuration. */
   public enum Kind {
     ETCD, POSTGRES, ZOOKEEPER, KUBERNETES, DYNAMODB, GCS;
@@ -231,7 +238,7 @@ public final class BackendConfig {
 
   public static final class Builder {
     private final Kind kind;
-    private Duration ttl = Duration.ofSeconds(20);
+    private Duration ttl = DEFAULT_TTL;
     private Duration renewInterval = Duration.ofSeconds(2);
     private Duration requestTimeout;
     private List<String> etcdEndpoints = List.of();

@@ -1,5 +1,6 @@
 package dev.mclease.controller.backend.etcd;
 
+import dev.mclease.controller.backend.BackendConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -115,7 +116,7 @@ public final class EtcdBackendConfig {
 
   public static final class Builder {
     private final List<String> endpoints;
-    private Duration ttl = Duration.ofSeconds(20);
+    private Duration ttl = BackendConfig.DEFAULT_TTL;
     private Duration renewInterval = Duration.ofSeconds(2);
     private Duration requestTimeout;
     private String keyPrefix = DEFAULT_KEY_PREFIX;

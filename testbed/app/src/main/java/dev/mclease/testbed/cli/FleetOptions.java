@@ -24,7 +24,7 @@ final class FleetOptions {
   boolean k3s;
 
   @Option(names = "--timings", defaultValue = "fast",
-      description = "fast (L=2s D=1.5s R=0.2s G=3s) or default (L=15s D=10s R=2s G=20s). Default: ${DEFAULT-VALUE}.")
+      description = "fast (L=2s D=1.5s R=0.2s G=3s) or default (L=15s D=10s R=2s G=15s). Default: ${DEFAULT-VALUE}.")
   String timings;
 
   @Option(names = "--backend", defaultValue = "etcd", paramLabel = "<store>",

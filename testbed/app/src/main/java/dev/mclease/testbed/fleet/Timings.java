@@ -16,10 +16,10 @@ import java.time.Duration;
 public record Timings(Duration leaseDuration, Duration renewDeadline, Duration retryPeriod, Duration backendTtl,
     Duration backendRenewInterval, Duration safetyMargin) {
 
-  /** The production defaults: L=15s D=10s R=2s, G=20s K=2s M=2s. */
+  /** The production defaults: L=15s D=10s R=2s, G=15s K=2s M=2s. */
   public static Timings defaults() {
     return new Timings(Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2),
-        Duration.ofSeconds(20), Duration.ofSeconds(2), Duration.ofSeconds(2));
+        Duration.ofSeconds(15), Duration.ofSeconds(2), Duration.ofSeconds(2));
   }
 
   /** Short timings for tests, scenarios and benches: L=2s D=1.5s R=0.2s, G=3s K=0.3s M=0.5s. */
