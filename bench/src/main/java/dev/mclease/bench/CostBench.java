@@ -5,6 +5,7 @@ import dev.mclease.bench.sut.MclElectorate;
 import dev.mclease.bench.sut.ResourceMeter;
 import dev.mclease.bench.sut.WriteCounter;
 import dev.mclease.crd.MultiClusterLease;
+import dev.mclease.testbed.fleet.CandidateNode;
 import dev.mclease.testbed.fleet.ClusterNode;
 import dev.mclease.testbed.fleet.Timings;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -106,6 +108,9 @@ public class CostBench {
   public double steadyState() throws Exception {
     long specBefore = counters.stream().mapToLong(WriteCounter::specWrites).sum();
     long statusBefore = counters.stream().mapToLong(WriteCounter::statusWrites).sum();
+    long[][] perClusterBefore = perCluster();
+    Map<String, Double> callsBefore = backendCalls();
+    String leaderBefore = leaderCluster();
     Map<String, Double> etcdBefore = etcdRequests();
     double echoesBefore = echoes();
     ResourceMeter.Window window = meter.start();
@@ -120,6 +125,10 @@ public class CostBench {
     SideResults.record("cost", p, "candidate_writes_per_candidate_minute", spec / (candidates * minutes));
     SideResults.record("cost", p, "controller_writes_per_candidate_minute", status / (candidates * minutes));
     SideResults.record("cost", p, "api_writes_per_candidate_minute", (spec + status) / (candidates * minutes));
+    SideResults.record("cost", p, "api_writes_per_fleet_minute", (spec + status) / minutes);
+    if (mcl != null) {
+      recordByRole(p, minutes, perClusterBefore, callsBefore, leaderBefore);
+    }
     Map<String, Double> perSecond = new LinkedHashMap<>(resources);
     for (String role : ResourceMeter.ROLES) {
       Double cpu = resources.get(role + "_cpu_ms");
@@ -145,6 +154,68 @@ public class CostBench {
           (echoes() - echoesBefore) / (controllers * minutes));
     }
     return minutes * 60e3;
+  }
+
+  /**
+   * The writes and lock-store calls of the window split by writer: the leader's cluster (its candidate's heartbeats,
+   * its controller's echoes) against each standby cluster (averaged), and each controller's calls by kind
+   * ({@code mclease.backend.requests}). Skipped, with a line on stderr, when the leader moved during the window.
+   */
+  private void recordByRole(Map<String, Object> p, double minutes, long[][] before, Map<String, Double> callsBefore,
+      String leaderBefore) {
+    String leader = leaderCluster();
+    if (leader == null || !leader.equals(leaderBefore)) {
+      System.err.println("[cost] the leader moved during the window (" + leaderBefore + " -> " + leader
+          + "): no split by writer");
+      return;
+    }
+    long[][] after = perCluster();
+    Map<String, Double> byRole = new TreeMap<>();
+    List<ClusterNode> clusters = mcl.fleet().clusters();
+    int standbys = clusters.size() - 1;
+    for (int i = 0; i < clusters.size(); i++) {
+      boolean lead = clusters.get(i).name().equals(leader);
+      double share = lead ? 1 : 1.0 / standbys;
+      String role = lead ? "leader" : "standby";
+      byRole.merge("spec_writes_per_minute_" + role, (after[i][0] - before[i][0]) * share / minutes, Double::sum);
+      byRole.merge("status_writes_per_minute_" + role, (after[i][1] - before[i][1]) * share / minutes, Double::sum);
+    }
+    Map<String, Double> calls = backendCalls();
+    for (Map.Entry<String, Double> e : calls.entrySet()) {
+      String[] clusterAndOp = e.getKey().split("\\|");
+      boolean lead = clusterAndOp[0].equals(leader);
+      double d = (e.getValue() - callsBefore.getOrDefault(e.getKey(), 0.0)) * (lead ? 1 : 1.0 / standbys);
+      byRole.merge("backend_calls_per_minute_" + (lead ? "leader" : "standby") + "_" + clusterAndOp[1], d / minutes,
+          Double::sum);
+    }
+    byRole.forEach((metric, value) -> SideResults.record("cost", p, metric, value));
+  }
+
+  /** Spec and status writes so far, per cluster in the fleet's order. */
+  private long[][] perCluster() {
+    long[][] out = new long[counters.size()][];
+    for (int i = 0; i < counters.size(); i++) {
+      out[i] = new long[] {counters.get(i).specWrites(), counters.get(i).statusWrites()};
+    }
+    return out;
+  }
+
+  private String leaderCluster() {
+    return mcl == null ? null : mcl.fleet().leader().map(CandidateNode::clusterName).orElse(null);
+  }
+
+  /** Each controller's lock-store calls so far, keyed {@code cluster|op}. */
+  private Map<String, Double> backendCalls() {
+    Map<String, Double> out = new HashMap<>();
+    if (mcl == null) {
+      return out;
+    }
+    for (ClusterNode n : mcl.fleet().clusters()) {
+      for (Counter c : n.controller().registry().find("mclease.backend.requests").counters()) {
+        out.merge(n.name() + "|" + c.getId().getTag("op"), c.count(), Double::sum);
+      }
+    }
+    return out;
   }
 
   private double echoes() {

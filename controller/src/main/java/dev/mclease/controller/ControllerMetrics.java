@@ -133,6 +133,13 @@ public final class ControllerMetrics {
         .description("Failed backend calls").register(registry).increment();
   }
 
+  /** One lock-store call of this controller, by kind ({@link CountingLockBackend}). */
+  void backendRequest(String op) {
+    Counter.builder("mclease.backend.requests").tag("cluster", cluster).tag("op", op)
+        .description("Lock-store calls this controller made (session renewals not included)").register(registry)
+        .increment();
+  }
+
   void echoed() {
     echoes.increment();
   }

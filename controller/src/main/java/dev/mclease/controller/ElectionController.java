@@ -67,11 +67,11 @@ public final class ElectionController implements AutoCloseable {
   ElectionController(KubernetesClient client, GlobalLockBackend backend, ControllerConfig config, Clock clock,
       LongSupplier nanoTime, MeterRegistry registry, LeaseOutput output) {
     this.client = Objects.requireNonNull(client, "client");
-    this.backend = Objects.requireNonNull(backend, "backend");
     this.cfg = Objects.requireNonNull(config, "config");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     this.metrics = new ControllerMetrics(Objects.requireNonNull(registry, "registry"), config.clusterName());
+    this.backend = new CountingLockBackend(Objects.requireNonNull(backend, "backend"), metrics);
     this.output = output != null ? output : new KubernetesLeaseOutput(client, clock, config.clusterName());
     this.metrics.backendReachable(() -> backend.health().reachable());
   }

@@ -79,6 +79,8 @@ final class ReportMarkdown {
     costRow(md, c, "controller_writes_per_candidate_minute", "… of which by controllers (status echo)");
     costRow(md, c, "backend_requests_per_controller_minute", "etcd requests per controller-minute");
     costRow(md, c, "echoes_per_controller_minute", "echoes per controller-minute (controller metric)");
+    costRow(md, c, "api_writes_per_fleet_minute", "API writes per fleet-minute (all writers)");
+    byWriter(md, c.path("mcl"));
     if (c.path("etcd_requests_per_controller_minute_by_method").size() > 0) {
       md.append("\netcd requests per controller-minute by gRPC method: ");
       List<String> parts = new ArrayList<>();
@@ -225,6 +227,34 @@ final class ReportMarkdown {
         .append(" | ").append(m.isMissingNode() || b.isMissingNode() ? ""
             : ratio(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.numberNode(Stats.ratio(m.asDouble(), b.asDouble()))))
         .append(" |\n");
+  }
+
+  /** MCL's writes and lock-store calls per minute, split by who makes them: the leader's cluster, each standby. */
+  private static void byWriter(StringBuilder md, JsonNode mcl) {
+    String[][] rows = {
+        {"spec_writes_per_minute", "candidate heartbeats (spec)"},
+        {"status_writes_per_minute", "controller echoes (status)"},
+        {"backend_calls_per_minute_%s_acquire", "lock-store acquire calls (etcd: a Txn each)"},
+        {"backend_calls_per_minute_%s_current", "lock-store reads of a key"},
+        {"backend_calls_per_minute_%s_release", "lock-store releases"}};
+    if (!mcl.has("spec_writes_per_minute_leader")) {
+      return;
+    }
+    md.append("\nMCL by writer, per minute (the leader's cluster; one standby cluster, the average of the others):\n\n"
+        + "| writes or calls | leader's cluster | each standby cluster |\n|---|---:|---:|\n");
+    for (String[] r : rows) {
+      String leader = r[0].contains("%s") ? r[0].formatted("leader") : r[0] + "_leader";
+      String standby = r[0].contains("%s") ? r[0].formatted("standby") : r[0] + "_standby";
+      md.append("| ").append(r[1]).append(" | ").append(num1Or0(mcl.path(leader))).append(" | ")
+          .append(num1Or0(mcl.path(standby))).append(" |\n");
+    }
+    md.append("\nLock-store calls are the controllers' own (`mclease_backend_requests_total`); the session's "
+        + "renewals, one per K per controller, come on top (etcd: LeaseKeepAlive below).\n");
+  }
+
+  /** A figure the run recorded, or 0 for a kind of call that did not happen in the window. */
+  private static String num1Or0(JsonNode n) {
+    return n.isMissingNode() ? "0" : num1(n);
   }
 
   /** A target's value or limit with its unit: ms whole, MiB and per-minute counts to 0.1, ratios to 0.01 ×. */

@@ -51,8 +51,15 @@ final class Targets {
   }
 
   private static void cost(JsonNode cost, ArrayNode out) {
+    // both fleets have 3 candidates, so the ratio per fleet-minute is the ratio per candidate-minute
     judgeOrMissing(out, "API writes per fleet-minute <= 2.0x the baseline's",
         cost.path("ratios").path("api_writes_per_candidate_minute").asDouble(Double.NaN), 2.0, "x");
+    // a standby's own acquire calls (one etcd Txn each), counted by its controller
+    JsonNode mcl = cost.path("mcl");
+    double standbyAcquires = mcl.has("spec_writes_per_minute_standby")
+        ? mcl.path("backend_calls_per_minute_standby_acquire").asDouble(0) : Double.NaN;
+    judgeOrMissing(out, "etcd Txn per standby controller-minute <= 2 (its acquire calls)", standbyAcquires, 2,
+        "per min");
     // etcd counts requests per server, not per client: the Txn of all controllers, divided among the standbys only
     // (the leader's controller renews with LeaseKeepAlive, not Txn), bounds what one standby sends
     JsonNode txn = cost.path("etcd_requests_per_controller_minute_by_method").path("Txn");

@@ -81,6 +81,17 @@ class ReportWriterTest {
   }
 
   @Test
+  void writesAndStoreCallsAreSplitByWriterAndTheStandbysAcquiresAreJudged() throws Exception {
+    String md = Files.readString(out.resolve(ReportWriter.REPORT));
+    assertThat(md).contains("| candidate heartbeats (spec) | 40.0 | 20.0 |",
+        "| controller echoes (status) | 40.0 | 0.0 |",
+        "| lock-store acquire calls (etcd: a Txn each) | 0 | 1.5 |");
+    JsonNode acquires = target("etcd Txn per standby controller-minute <= 2 (its acquire calls)");
+    assertThat(acquires.path("value_ms").asDouble()).isEqualTo(1.5);
+    assertThat(acquires.path("met").asBoolean()).isTrue();
+  }
+
+  @Test
   void targetsThePlanDidNotMeasureSaySo() throws Exception {
     // the canned run has fast timings only and no 10,000 leases
     for (String what : new String[] {"graceful handover p99 <= 150 ms (defaults)",
