@@ -16,6 +16,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -31,6 +35,8 @@ import org.slf4j.LoggerFactory;
 final class ControllerProcess {
 
   private static final Logger LOG = LoggerFactory.getLogger(ControllerProcess.class);
+  /** A child JVM's start on a loaded 2-core machine: tens of seconds were seen; setting up is not under test. */
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
   private static final Pattern SERVER = Pattern.compile("(?m)^(\\s*server:\\s*)\\S+\\s*$");
 
   private final String clusterName;
@@ -108,16 +114,43 @@ final class ControllerProcess {
       List<String> cmd = JavaCommand.of(ControllerMain.class.getName(), "256m");
       cmd.addAll(flags);
       Path log = logDir.resolve(clusterName + "-" + incarnation + ".log");
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().putAll(environment);
       pb.environment().put("KUBECONFIG", kubeconfig.toAbsolutePath().toString());
+      long t0 = System.nanoTime();
       Process p = pb.start();
       ChildProcesses.register(p);
       process = p;
-      LOG.info("started the controller of {} as a process (incarnation {}, pid {}, log {})", clusterName, incarnation,
-          p.pid(), log);
+      StartedLine started = StartedLine.watch(p.getInputStream(), log,
+          "election controller of cluster " + clusterName + " started", "controller-log-" + clusterName);
+      awaitStarted(p, started, log);
+      LOG.info("started the controller of {} as a process in {} ms (incarnation {}, pid {}, log {})", clusterName,
+          (System.nanoTime() - t0) / 1_000_000, incarnation, p.pid(), log);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the controller process of " + clusterName, e);
+    }
+  }
+
+  /**
+   * Returns once the controller says it started (informers synced, serving), as the in-JVM controller's start does;
+   * throws when the process exits first or does not get there within {@link #START_TIMEOUT}.
+   */
+  private void awaitStarted(Process p, StartedLine started, Path log) {
+    try {
+      CompletableFuture.anyOf(started.seen(), p.onExit()).get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("the controller process of " + clusterName + " did not start within "
+          + START_TIMEOUT + "; its log: " + log, e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("the controller process of " + clusterName + " failed to start; its log: "
+          + log, e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the controller process of " + clusterName + " started", e);
+    }
+    if (!started.seen().isDone() || started.seen().isCompletedExceptionally()) {
+      throw new IllegalStateException("the controller process of " + clusterName + " exited"
+          + (p.isAlive() ? "" : " with " + p.exitValue()) + " before it started; its log: " + log);
     }
   }
 
