@@ -1,5 +1,6 @@
 package dev.mclease.testbed.fleet;
 
+import dev.mclease.client.Leadership;
 import dev.mclease.client.MultiClusterLeaseLock;
 import dev.mclease.testbed.cluster.Cluster;
 import dev.mclease.testbed.fault.TcpProxy;
@@ -47,6 +48,8 @@ public final class CandidateNode implements AutoCloseable {
 
   private final AtomicBoolean running = new AtomicBoolean();
   private final AtomicBoolean leading = new AtomicBoolean();
+  /** fabric8 said onStartLeading and not yet onStopLeading; the history's START waits for the lock to agree. */
+  private final AtomicBoolean elected = new AtomicBoolean();
   private final AtomicLong lastRecordedValidUntil = new AtomicLong(Long.MIN_VALUE);
   /** The clock rate of the last recorded confirmation; guarded by {@code recordMonitor}. */
   private double lastRecordedRate = 1.0;
@@ -184,6 +187,7 @@ public final class CandidateNode implements AutoCloseable {
       return;
     }
     incarnation++;
+    elected.set(false);
     client = cluster.newClient(apiProxy.uri(cluster.apiServer().getScheme()));
     lock = MultiClusterLeaseLock.builder(namespace, leaseName, identity)
         .leaseDuration(timings.leaseDuration())
@@ -230,9 +234,31 @@ public final class CandidateNode implements AutoCloseable {
     if (!running.get() || gate.isPaused()) {
       return;
     }
-    token = fencingToken();
-    leading.set(true);
-    history.start(identity, incarnation, clusterName, token);
+    elected.set(true);
+    startOnceTheLockAgrees();
+  }
+
+  /**
+   * Records the START once both hold: fabric8 said onStartLeading and the lock's snapshot says leader, with the
+   * lock's token (as the candidate processes' LeadershipReporter does). fabric8 runs the callback on its executor
+   * some time after the renewal that made it leader; when the lock's leadership had already lapsed by then, a START
+   * with no token (-1) went into the history and the checker rightly refused it (split-brain.feature seed 107, once).
+   * The recorder retries every 20 ms, so a leadership the lock confirms again within the same term is recorded.
+   */
+  private void startOnceTheLockAgrees() {
+    synchronized (recordMonitor) {
+      MultiClusterLeaseLock l = lock;
+      if (!elected.get() || leading.get() || l == null || !running.get() || isPaused()) {
+        return;
+      }
+      Leadership now = l.leadership();
+      if (!now.leader()) {
+        return;
+      }
+      token = now.fencingToken().orElse(-1);
+      leading.set(true);
+      history.start(identity, incarnation, clusterName, token);
+    }
     recordConfirmation();
     hooks.forEach(h -> h.started(this, token));
     LOG.info("{} in {} started leading (token {})", identity, clusterName, token);
@@ -240,6 +266,7 @@ public final class CandidateNode implements AutoCloseable {
   }
 
   private void stoppedLeading() {
+    elected.set(false);
     if (leading.compareAndSet(true, false)) {
       hooks.forEach(h -> h.stopped(this));
       history.stop(identity, clusterName);
@@ -250,6 +277,10 @@ public final class CandidateNode implements AutoCloseable {
 
   /** Records the lock's own deadline, converted to the history's time base, whenever it moves. */
   private void recordConfirmation() {
+    if (!leading.get() && elected.get()) {
+      startOnceTheLockAgrees();
+      return;
+    }
     // one monitor for the recorder and side-effect writers: read and append together, so deadlines stay in order
     synchronized (recordMonitor) {
       try {
