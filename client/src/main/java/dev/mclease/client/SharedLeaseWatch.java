@@ -31,7 +31,6 @@ public final class SharedLeaseWatch implements AutoCloseable {
   private final String namespace;
   private final Map<String, List<Observer>> byName = new ConcurrentHashMap<>();
   private volatile SharedIndexInformer<MultiClusterLease> informer;
-  private volatile String lastFailure;
 
   private SharedLeaseWatch(String namespace) {
     this.namespace = namespace;
@@ -100,7 +99,6 @@ public final class SharedLeaseWatch implements AutoCloseable {
   }
 
   private synchronized void deliver(String name, MultiClusterLease state) {
-    lastFailure = null;
     List<Observer> observers = byName.get(name);
     if (observers == null) {
       return;
@@ -114,13 +112,7 @@ public final class SharedLeaseWatch implements AutoCloseable {
   }
 
   private void failed(String key, String message) {
-    lastFailure = message;
     byName.values().forEach(list -> list.forEach(o -> o.problems().report(key, message)));
-  }
-
-  /** The last list or watch failure not yet followed by an event, for diagnostics; null when none. */
-  public String lastFailure() {
-    return lastFailure;
   }
 
   /** Stops the informer; the locks that used it see their objects once per tick from then on. */
