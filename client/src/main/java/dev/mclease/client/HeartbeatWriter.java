@@ -18,6 +18,10 @@ import org.slf4j.LoggerFactory;
  * create), and the release. What to write is never decided here: the {@link Ledger} (the lock, under its monitor)
  * says whether a heartbeat may be written and which T, and takes in every state read or written. Every write is a
  * resourceVersion CAS; a 409 is another writer's turn, not an error.
+ *
+ * <p>A tick reads the object only when the watch cannot vouch for its state ({@link Ledger#known}) or the last write
+ * found it stale (a 409 or 404 on a state taken from the watch): a tick that writes nothing then sends no request at
+ * all, and one that writes sends one.
  */
 final class HeartbeatWriter {
 
@@ -37,6 +41,12 @@ final class HeartbeatWriter {
 
     /** Release: forgets our heartbeats (no echo may confirm us any more) and picks the T of the released spec. */
     Instant forgetForRelease();
+
+    /**
+     * The newest state this process has seen of the object (watch, reads, its own writes), when the watch vouches
+     * that it is current ({@link WatchView}); null when the tick must read it.
+     */
+    WatchView.Stored known();
   }
 
   /** A heartbeat to write: T, and why ({@link LocalElection#mayWrite}). */
@@ -54,6 +64,8 @@ final class HeartbeatWriter {
   private final Problems problems;
   private final Problems schemaProblems;
   private final Ledger ledger;
+  /** A write on the watch's state was refused as stale: read before the next decision. Only the io lane touches it. */
+  private boolean readNext;
 
   HeartbeatWriter(String namespace, String name, String identity, String instance, Duration leaseDuration,
       Duration renewDeadline, String subject, Problems problems, Problems schemaProblems, Ledger ledger) {
@@ -70,19 +82,27 @@ final class HeartbeatWriter {
     this.ledger = ledger;
   }
 
-  /** The tick: read, maybe one spec write (or the create), observe. */
+  /** The tick: read (unless the watch vouches for the state), maybe one spec write (or the create), observe. */
   void tick(KubernetesClient client) {
+    WatchView.Stored known = readNext ? null : ledger.known();
     MultiClusterLease current;
-    try {
-      current = resource(client).get();
-    } catch (KubernetesClientException e) {
-      reportFailure(client, "get", e);
-      return;
+    if (known != null) {
+      current = known.object();
+    } else {
+      try {
+        current = resource(client).get();
+      } catch (KubernetesClientException e) {
+        reportFailure(client, "get", e);
+        return;
+      }
+      readNext = false;
+      ledger.observe(current);
     }
-    ledger.observe(current);
     Heartbeat h = ledger.nextHeartbeat(current == null ? null : current.getSpec(), current == null);
     if (h == null) {
-      problems.clearIfVerb("get"); // the read works; whether a write does is for the next write to say
+      if (known == null) {
+        problems.clearIfVerb("get"); // the read works; whether a write does is for the next write to say
+      }
       return;
     }
     if (current == null) {
@@ -101,7 +121,12 @@ final class HeartbeatWriter {
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
         problems.clear();
-        LOG.debug("{}: another writer changed the object first (409); not an error, next tick decides", subject);
+        readNext = true;
+        LOG.debug("{}: another writer changed the object first (409); not an error, next tick reads and decides",
+            subject);
+      } else if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND && known != null) {
+        readNext = true; // deleted since the watch's state: the next tick reads and creates
+        LOG.debug("{}: the object is gone (404); next tick reads and decides", subject);
       } else {
         reportFailure(client, "update", e);
       }
@@ -121,6 +146,7 @@ final class HeartbeatWriter {
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
         problems.clear();
+        readNext = true;
         LOG.debug("{}: another candidate created the object first; not an error", subject);
       } else {
         reportFailure(client, "create", e);
@@ -135,15 +161,25 @@ final class HeartbeatWriter {
    * @throws LockException when the write fails for another reason than losing the object to someone else
    */
   boolean release(KubernetesClient client) {
+    int readConflicts = 0;
     for (int attempt = 1; ; attempt++) {
-      MultiClusterLease current;
-      try {
-        current = resource(client).get();
-      } catch (KubernetesClientException e) {
-        reportFailure(client, "get", e);
-        throw new LockException(subject + ": cannot release: " + problems.current().orElse(e.getMessage()), e);
+      // The watch's state spares the read only when it says we hold spec: "not ours" is read again, since a write of
+      // ours whose answer was lost could still hold it, and a release that wrongly finds nothing to do would leave the
+      // other candidates waiting leaseDuration.
+      WatchView.Stored known = attempt == 1 && !readNext ? ledger.known() : null;
+      MultiClusterLease current = known == null ? null : known.object();
+      boolean read = current == null || current.getSpec() == null
+          || !identity.equals(current.getSpec().getHolderIdentity());
+      if (read) {
+        try {
+          current = resource(client).get();
+        } catch (KubernetesClientException e) {
+          reportFailure(client, "get", e);
+          throw new LockException(subject + ": cannot release: " + problems.current().orElse(e.getMessage()), e);
+        }
+        readNext = false;
+        ledger.observe(current);
       }
-      ledger.observe(current);
       if (current == null || current.getSpec() == null || !identity.equals(current.getSpec().getHolderIdentity())) {
         return false;
       }
@@ -158,11 +194,14 @@ final class HeartbeatWriter {
         LOG.info("{}: released the local candidacy (spec.holderIdentity=\"\")", subject);
         return true;
       } catch (KubernetesClientException e) {
+        if (!read && e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+          continue; // gone since the watch's state: the read of the next attempt says so
+        }
         if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
           reportFailure(client, "update", e);
           throw new LockException(subject + ": cannot release: " + problems.current().orElse(e.getMessage()), e);
         }
-        if (attempt >= RELEASE_ATTEMPTS) {
+        if (read && ++readConflicts >= RELEASE_ATTEMPTS) {
           throw new LockException(subject + ": release lost " + RELEASE_ATTEMPTS + " resourceVersion races in a row");
         }
         LOG.debug("{}: conflict while releasing, re-reading", subject);

@@ -6,7 +6,6 @@ import dev.mclease.crd.MultiClusterLeaseStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.Lock;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -107,8 +106,8 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
   private boolean reportedLeader;
   private volatile KubernetesClient client;
   private boolean watchStarted;
-  /** The own informer's stop, or the shared watch's registration; null before the first call and after close. */
-  private AutoCloseable watching;
+  /** The own informer, or the registration with the shared watch; null before the first call and after close. */
+  private WatchView watching;
   private boolean closed;
 
   private MultiClusterLeaseLock(Builder b) {
@@ -368,7 +367,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
             subject, e.getMessage(), leaseDuration);
       }
     }
-    AutoCloseable w;
+    WatchView w;
     synchronized (this) {
       closed = true;
       w = watching;
@@ -422,6 +421,26 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
         wrote = true;
         lastWriteNanos = now;
         return new HeartbeatWriter.Heartbeat(judge.heartbeat(clock.instant(), now), took);
+      }
+    }
+
+    @Override
+    public WatchView.Stored known() {
+      WatchView w;
+      synchronized (MultiClusterLeaseLock.this) {
+        w = watching;
+      }
+      WatchView.Stored s = w == null ? null : w.stored();
+      if (s == null) {
+        return null;
+      }
+      if (s.object() != null) {
+        MultiClusterLeaseLock.this.observe(s.object()); // ignored when older than what a write's answer showed us
+      }
+      synchronized (MultiClusterLeaseLock.this) {
+        // the newest of the watch's store and this process's own reads and writes: a create or write answered a
+        // moment ago may not have reached the store yet (and if the object is gone, the write says 404)
+        return new WatchView.Stored(observed.object());
       }
     }
 
@@ -505,14 +524,9 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
       }
       watchStarted = true;
     }
-    AutoCloseable started;
-    if (sharedWatch != null) {
-      started = sharedWatch.register(name, this::observe, watchProblems);
-    } else {
-      SharedIndexInformer<MultiClusterLease> own = ObjectWatch.start(writer.resource(c), this::observe,
-          watchProblems, t -> writer.explain("list/watch", t, c));
-      started = own::stop;
-    }
+    WatchView started = sharedWatch != null ? sharedWatch.register(name, this::observe, watchProblems)
+        : ObjectWatch.start(writer.resource(c), namespace + "/" + name, this::observe, watchProblems,
+            t -> writer.explain("list/watch", t, c));
     boolean stopNow;
     synchronized (this) {
       stopNow = closed;
@@ -526,13 +540,13 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     return true;
   }
 
-  private void stopWatching(AutoCloseable w) {
+  private void stopWatching(WatchView w) {
     if (w == null) {
       return;
     }
     try {
       w.close();
-    } catch (Exception e) {
+    } catch (RuntimeException e) {
       LOG.debug("{}: stopping the watch failed", subject, e);
     }
   }

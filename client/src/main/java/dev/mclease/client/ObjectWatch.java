@@ -11,8 +11,8 @@ import java.util.function.Function;
 /**
  * An informer on the lock's one object: every state it delivers goes to the lock's observation, a deletion as
  * {@code null}, so confirmations and losses arrive as they happen rather than once per tick. A failing watch is a
- * reported problem (what failed and what to do) and is retried; it never stops the lock, which still reads the
- * object on every tick.
+ * reported problem (what failed and what to do) and is retried; it never stops the lock, which reads the object on
+ * every tick while the watch cannot vouch for it ({@link WatchView}).
  */
 final class ObjectWatch {
 
@@ -23,8 +23,8 @@ final class ObjectWatch {
    * Starts the informer on {@code object}, handing each state to {@code observe}; {@code explain} turns a watch
    * failure into the text reported to {@code problems}.
    */
-  static SharedIndexInformer<MultiClusterLease> start(Resource<MultiClusterLease> object,
-      Consumer<MultiClusterLease> observe, Problems problems, Function<Throwable, String> explain) {
+  static WatchView start(Resource<MultiClusterLease> object, String key, Consumer<MultiClusterLease> observe,
+      Problems problems, Function<Throwable, String> explain) {
     SharedIndexInformer<MultiClusterLease> informer = object.runnableInformer(0);
     informer.addEventHandler(new ResourceEventHandler<MultiClusterLease>() {
       @Override
@@ -51,6 +51,16 @@ final class ObjectWatch {
       return true;
     });
     informer.start();
-    return informer;
+    return new WatchView() {
+      @Override
+      public Stored stored() {
+        return WatchView.of(informer, key);
+      }
+
+      @Override
+      public void close() {
+        informer.stop();
+      }
+    };
   }
 }

@@ -43,6 +43,11 @@ final class ObservedLease {
     return rv >= 0 && resourceVersion >= 0 && rv < resourceVersion;
   }
 
+  /** The state seen, or null. */
+  MultiClusterLease object() {
+    return object;
+  }
+
   boolean exists() {
     return object != null;
   }

@@ -20,7 +20,8 @@ import java.util.function.Consumer;
  * connection per lock.
  *
  * <p>Nothing about safety changes: a lock judges only what it observes, ignores states older than the newest it has
- * seen, and still reads its object on every tick, so a late or missed event costs at most one tick. Start it with
+ * seen, and every write is a resourceVersion CAS, so a late event costs at most a 409 and one tick; while the
+ * informer has not listed or is not watching, each lock reads its object on every tick ({@link WatchView}). Start it with
  * {@link #start}, close it after the locks that use it.
  */
 public final class SharedLeaseWatch implements AutoCloseable {
@@ -81,7 +82,7 @@ public final class SharedLeaseWatch implements AutoCloseable {
    * Feeds {@code observe} the states of the lease {@code name} from now on, starting with the one in the informer's
    * cache if there is one. The returned handle stops that.
    */
-  AutoCloseable register(String name, Consumer<MultiClusterLease> observe, Problems problems) {
+  WatchView register(String name, Consumer<MultiClusterLease> observe, Problems problems) {
     Observer o = new Observer(observe, problems);
     // under the monitor that deliveries take, so that the cached state cannot overtake a newer event for this name
     synchronized (this) {
@@ -92,10 +93,21 @@ public final class SharedLeaseWatch implements AutoCloseable {
         observe.accept(cached);
       }
     }
-    return () -> byName.computeIfPresent(name, (n, list) -> {
-      list.remove(o);
-      return list.isEmpty() ? null : list;
-    });
+    String key = namespace + "/" + name;
+    return new WatchView() {
+      @Override
+      public Stored stored() {
+        return WatchView.of(informer, key);
+      }
+
+      @Override
+      public void close() {
+        byName.computeIfPresent(name, (n, list) -> {
+          list.remove(o);
+          return list.isEmpty() ? null : list;
+        });
+      }
+    };
   }
 
   private synchronized void deliver(String name, MultiClusterLease state) {
