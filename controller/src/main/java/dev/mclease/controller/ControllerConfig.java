@@ -188,7 +188,7 @@ public final class ControllerConfig {
     private Duration retryPeriod;
     private Duration resyncPeriod = Duration.ofMinutes(5);
     private Duration standbyRecheck = Duration.ofMinutes(1);
-    private int workerThreads = 4;
+    private int workerThreads = 32;
 
     private Builder(String clusterName) {
       this.clusterName = clusterName;

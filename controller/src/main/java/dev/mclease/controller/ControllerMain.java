@@ -169,6 +169,11 @@ public final class ControllerMain implements Callable<Integer> {
           + "request (env MCL_STANDBY_RECHECK).")
   Duration standbyRecheck;
 
+  @Option(names = "--worker-threads", defaultValue = "${env:MCL_WORKER_THREADS:-32}",
+      description = "Threads that run the leases' reconciles; each waits for its status write and lock-store call, so "
+          + "this bounds the reconciles in flight (env MCL_WORKER_THREADS).")
+  int workerThreads;
+
   @Option(names = "--safety-margin", defaultValue = "${env:MCL_SAFETY_MARGIN:-2s}", converter = DurationConverter.class,
       description = "M: margin in the echo rule (env MCL_SAFETY_MARGIN).")
   Duration safetyMargin;
@@ -209,6 +214,7 @@ public final class ControllerMain implements Callable<Integer> {
         .backendRenewInterval(backendRenewInterval)
         .safetyMargin(safetyMargin)
         .standbyRecheck(standbyRecheck)
+        .workerThreads(workerThreads)
         .build();
     config.validate();
     BackendConfig backendConfig = backendConfig();

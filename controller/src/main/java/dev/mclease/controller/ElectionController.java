@@ -273,7 +273,7 @@ public final class ElectionController implements AutoCloseable {
 
   private final class Handle {
     private final LeaseWorker worker;
-    private final SerialExecutor serial;
+    private final CoalescingQueue<LeaseWorker> events;
     private final AutoCloseable watch;
     private final Runnable unregisterGauges;
     private ScheduledFuture<?> timer;
@@ -282,7 +282,7 @@ public final class ElectionController implements AutoCloseable {
 
     Handle(String namespace, String name) {
       this.worker = new LeaseWorker(namespace, name, cfg, backend, output, clock, nanoTime, metrics);
-      this.serial = new SerialExecutor(workers);
+      this.events = new CoalescingQueue<>(new SerialExecutor(workers), this::run);
       if (stoppingAll) {
         worker.stop();
       }
@@ -301,19 +301,20 @@ public final class ElectionController implements AutoCloseable {
         return;
       }
       try {
-        serial.execute(() -> run(action));
+        events.submit(action);
       } catch (java.util.concurrent.RejectedExecutionException e) {
         // shutting down
       }
     }
 
-    private void run(Consumer<LeaseWorker> action) {
+    /** The events that arrived since the last reconcile, in order, then one reconcile (CoalescingQueue). */
+    private void run(List<Consumer<LeaseWorker>> actions) {
       if (disposed || closed) {
         return;
       }
       long next;
       try {
-        action.accept(worker);
+        actions.forEach(a -> a.accept(worker));
         next = worker.reconcile();
         lastError = null;
       } catch (RuntimeException e) {
