@@ -1,5 +1,6 @@
 package dev.mclease.bench;
 
+import dev.mclease.bench.sut.ApiRequestCounter;
 import dev.mclease.bench.sut.BaselineElectorate;
 import dev.mclease.bench.sut.BenchClusters;
 import dev.mclease.bench.sut.LightCandidates;
@@ -31,8 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Scale: N leases per controller, one lightweight candidate per lease ({@link LightCandidates}: N
- * {@code MultiClusterLeaseLock}s polled by one 4-thread scheduler, not N fabric8 electors). The operation
- * starts every candidate's tick and ends when every lease has a leader. MultiClusterLease: a 3-cluster fleet,
+ * {@code MultiClusterLeaseLock}s polled by one scheduler of {@link #driverThreads} threads, not N fabric8 electors).
+ * The operation starts every candidate's tick and ends when every lease has a leader. MultiClusterLease: a 3-cluster fleet,
  * all N candidates in cluster east, so east's controller contends for N keys in etcd and echoes N statuses (the
  * other two controllers are idle); the leases live in the fleet's namespace, the one its controllers watch.
  * Baseline: N Leases with {@code LeaseLock}s on one API server of the same kind ({@link BenchClusters}: a real
@@ -65,12 +66,23 @@ public class ScaleBench {
   @Param({"60"})
   public int timeoutSeconds;
 
+  /**
+   * Threads that tick the light candidates; each tick waits for its request, so this bounds the candidates' requests
+   * in flight for both systems alike. 4 is the plan's (comparable with earlier runs); real candidates are separate
+   * processes that send at once, and with 64 MultiClusterLease fell into a feedback (docs/performance.md).
+   */
+  @Param({"4"})
+  public int driverThreads;
+
   private Timings t;
   private Fleet fleet;
   private BenchClusters.Handle baseline;
   private Cluster cluster;
   private String namespace;
   private ResourceMeter meter;
+  private ApiRequestCounter requests;
+  private Map<String, Double> requestsBefore;
+  private Map<String, Double> requestsInWindow;
   private ResourceMeter.Window window;
   private Map<String, Double> resources;
   private int round;
@@ -87,12 +99,15 @@ public class ScaleBench {
       namespace = fleet.namespace();
       meter = new ResourceMeter(fleet.clusters().stream().map(ClusterNode::cluster).toList(),
           fleet.etcd().endpoints());
+      requests = new ApiRequestCounter(fleet.clusters().stream().map(ClusterNode::cluster).toList(),
+          "multiclusterleases");
     } else {
       baseline = BenchClusters.cluster(BaselineElectorate.CLUSTER);
       cluster = baseline.cluster();
       namespace = "scale-" + UUID.randomUUID().toString().substring(0, 8);
       cluster.ensureNamespace(namespace);
       meter = new ResourceMeter(List.of(cluster), List.of());
+      requests = new ApiRequestCounter(List.of(cluster), "leases");
     }
     prime();
   }
@@ -119,11 +134,13 @@ public class ScaleBench {
   public void prepare() {
     round++;
     heapBefore = usedHeapMib();
-    candidates = new LightCandidates("mcl".equals(system), cluster, namespace, leases, "scale" + round, t, 4);
+    candidates = new LightCandidates("mcl".equals(system), cluster, namespace, leases, "scale" + round, t,
+        driverThreads);
   }
 
   @Benchmark
   public double allLed() throws Exception {
+    requestsBefore = requests.snapshot();
     window = meter.start();
     long t0 = System.nanoTime();
     double ms;
@@ -135,6 +152,7 @@ public class ScaleBench {
       SideResults.record("scale", params(), "led_at_timeout", candidates.ledCount());
     }
     resources = window.stop();
+    requestsInWindow = ApiRequestCounter.delta(requestsBefore, requests.snapshot());
     SideResults.record("scale", params(), "all_led_ms", ms);
     return ms;
   }
@@ -145,6 +163,12 @@ public class ScaleBench {
     if (resources != null) {
       SideResults.resources("scale", params(), resources);
       resources = null;
+    }
+    if (requestsInWindow != null) {
+      // what the API servers answered on the leases' resource until all were led, per lease and verb
+      requestsInWindow.forEach((verb, n) -> SideResults.record("scale", params(),
+          "api_requests_per_lease_" + verb.toLowerCase(java.util.Locale.ROOT).replace(' ', '_'), n / leases));
+      requestsInWindow = null;
     }
     candidates.close();
     deleteLeases();

@@ -69,6 +69,7 @@ final class ReportMarkdown {
           .append(" ms for the baseline (last trial of each).");
     }
     md.append("\n\n");
+    ScaleRequests.markdown(md, s.path("scale_requests"));
     resourcesSection(md, s);
 
     JsonNode c = s.path("cost");

@@ -188,6 +188,7 @@ public final class ReportWriter {
       }
     }
     s.set("scale", scale);
+    s.set("scale_requests", ScaleRequests.of(side));
     ObjectNode first = JSON.createObjectNode();
     for (JsonNode l : side) {
       if ("scale".equals(l.path("bench").asText()) && "first_lease_ms".equals(l.path("metric").asText())) {
