@@ -100,9 +100,8 @@ final class HeartbeatWriter {
     }
     Heartbeat h = ledger.nextHeartbeat(current == null ? null : current.getSpec(), current == null);
     if (h == null) {
-      if (known == null) {
-        problems.clearIfVerb("get"); // the read works; whether a write does is for the next write to say
-      }
+      // the read works (or the watch does, which reads too); whether a write does is for the next write to say
+      problems.clearIfVerb("get");
       return;
     }
     if (current == null) {

@@ -51,16 +51,6 @@ final class ObjectWatch {
       return true;
     });
     informer.start();
-    return new WatchView() {
-      @Override
-      public Stored stored() {
-        return WatchView.of(informer, key);
-      }
-
-      @Override
-      public void close() {
-        informer.stop();
-      }
-    };
+    return WatchView.on(() -> informer, key, informer::stop);
   }
 }

@@ -93,21 +93,10 @@ public final class SharedLeaseWatch implements AutoCloseable {
         observe.accept(cached);
       }
     }
-    String key = namespace + "/" + name;
-    return new WatchView() {
-      @Override
-      public Stored stored() {
-        return WatchView.of(informer, key);
-      }
-
-      @Override
-      public void close() {
-        byName.computeIfPresent(name, (n, list) -> {
-          list.remove(o);
-          return list.isEmpty() ? null : list;
-        });
-      }
-    };
+    return WatchView.on(() -> informer, namespace + "/" + name, () -> byName.computeIfPresent(name, (n, list) -> {
+      list.remove(o);
+      return list.isEmpty() ? null : list;
+    }));
   }
 
   private synchronized void deliver(String name, MultiClusterLease state) {

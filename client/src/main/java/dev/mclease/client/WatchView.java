@@ -2,6 +2,7 @@ package dev.mclease.client;
 
 import dev.mclease.crd.MultiClusterLease;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.function.Supplier;
 
 /**
  * A lock's watch on its one object (its own informer, or its registration with a {@link SharedLeaseWatch}): what the
@@ -36,5 +37,20 @@ interface WatchView extends AutoCloseable {
       return null;
     }
     return new Stored(informer.getStore().getByKey(key));
+  }
+
+  /** The view of {@code key} in the informer {@code informer} gives (it may not exist yet); {@code stop} closes it. */
+  static WatchView on(Supplier<SharedIndexInformer<MultiClusterLease>> informer, String key, Runnable stop) {
+    return new WatchView() {
+      @Override
+      public Stored stored() {
+        return of(informer.get(), key);
+      }
+
+      @Override
+      public void close() {
+        stop.run();
+      }
+    };
   }
 }
