@@ -109,6 +109,8 @@ public final class BenchMain {
     List<Step> plan = new ArrayList<>();
     // issue 22 asks for >= 100 graceful handovers and >= 30 crash failovers at the fast timings, >= 20 handovers at
     // the defaults: few enough samples and a p99 is only the slowest one
+    // first, on servers with nothing else running: the floor under every latency below
+    plan.add(new Step("api-latency", "ApiLatencyBench\\.", Map.of(), 2, 3));
     plan.add(new Step("handover", "FailoverBench\\.gracefulHandover$",
         Map.of("system", both, "timings", fast), 1, quick ? 8 : 100));
     plan.add(new Step("crash", "FailoverBench\\.candidateCrash$",

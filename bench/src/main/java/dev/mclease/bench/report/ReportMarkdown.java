@@ -47,6 +47,7 @@ final class ReportMarkdown {
     }
     md.append("\n![latency distribution](").append(ReportWriter.PLOT).append(")\n\n");
 
+    ApiLatency.markdown(md, s.path("api_latency"));
     md.append("## Scale: leases per controller until all are led\n\n");
     md.append("| leases | timings | MCL all led (ms) | baseline all led (ms) | ratio | MCL heap growth (MiB) "
         + "| baseline heap growth (MiB) | ratio |\n|---:|---|---:|---:|---:|---:|---:|---:|\n");

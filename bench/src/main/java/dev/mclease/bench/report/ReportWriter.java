@@ -204,6 +204,7 @@ public final class ReportWriter {
       cost.set("resources", costRes);
     }
     s.set("cost", cost);
+    s.set("api_latency", ApiLatency.of(jmh));
     s.set("targets", Targets.judge(s));
     return (ObjectNode) withoutNaN(s);
   }

@@ -1,0 +1,93 @@
+package dev.mclease.bench;
+
+import dev.mclease.bench.sut.BenchClusters;
+import dev.mclease.crd.MicroTimes;
+import dev.mclease.crd.MultiClusterLease;
+import dev.mclease.crd.MultiClusterLeaseSpec;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The floor under every failover figure: how long one request on a MultiClusterLease takes on this machine's API
+ * server with nothing else running — the read, the candidate's spec write and the controller's status patch, as the
+ * lock and the controller send them (one client, one object, one request at a time). A graceful handover is at least
+ * one spec write, one status patch, two lock-store writes and three watch deliveries in a row, so these latencies say
+ * how far below its measured time a handover could go here, and why a latency target met on one machine is missed
+ * on a slower one.
+ */
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@State(Scope.Benchmark)
+@Fork(1)
+@Warmup(iterations = 2, time = 3)
+@Measurement(iterations = 3, time = 5)
+public class ApiLatencyBench {
+
+  private static final PatchContext STATUS_PATCH = new PatchContext.Builder().withPatchType(PatchType.JSON).build();
+
+  private BenchClusters.Handle handle;
+  private KubernetesClient client;
+  private Resource<MultiClusterLease> object;
+  private MultiClusterLease current;
+  private long n;
+
+  @Setup(Level.Trial)
+  public void start() {
+    Quiet.apply();
+    handle = BenchClusters.cluster("api-latency");
+    client = handle.cluster().client();
+    String ns = "latency-" + UUID.randomUUID().toString().substring(0, 8);
+    handle.cluster().ensureNamespace(ns);
+    MultiClusterLease m = new MultiClusterLease();
+    m.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("probe").build());
+    m.setSpec(new MultiClusterLeaseSpec("probe-candidate", 15, MicroTimes.of(Instant.now())));
+    current = client.resource(m).create();
+    object = client.resources(MultiClusterLease.class).inNamespace(ns).withName("probe");
+  }
+
+  /** A tick's read of its object (what every tick sent before the lock used its watch's state). */
+  @Benchmark
+  public MultiClusterLease get() {
+    return object.get();
+  }
+
+  /** A candidate's heartbeat: a spec write with the resourceVersion it was decided on. */
+  @Benchmark
+  public MultiClusterLease putSpec() {
+    current.setSpec(new MultiClusterLeaseSpec("probe-candidate", 15, MicroTimes.of(Instant.now())));
+    current.setStatus(null);
+    current = client.resource(current).update();
+    return current;
+  }
+
+  /** A controller's echo: one JSON-patch op replacing status, as KubernetesLeaseOutput sends it. */
+  @Benchmark
+  public MultiClusterLease patchStatus() {
+    n++;
+    return object.subresource("status").patch(STATUS_PATCH,
+        "[{\"op\":\"add\",\"path\":\"/status\",\"value\":{\"leader\":\"probe-candidate\",\"fencingToken\":" + n + "}}]");
+  }
+
+  @TearDown(Level.Trial)
+  public void stop() {
+    handle.close();
+  }
+}
