@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -43,17 +44,17 @@ class CoalescingQueueTest {
 
   @Test
   void anEventDuringABatchStartsTheNextOneAndIsNeverLost() {
-    CoalescingQueue<List<String>>[] self = new CoalescingQueue[1];
+    AtomicReference<CoalescingQueue<List<String>>> self = new AtomicReference<>();
     List<String> seen = new ArrayList<>();
-    self[0] = new CoalescingQueue<>(scheduled::add, actions -> {
+    self.set(new CoalescingQueue<>(scheduled::add, actions -> {
       List<String> batch = new ArrayList<>();
       actions.forEach(a -> a.accept(batch));
       seen.addAll(batch);
       if (batch.contains("first")) {
-        self[0].submit(l -> l.add("during"));
+        self.get().submit(l -> l.add("during"));
       }
-    });
-    self[0].submit(l -> l.add("first"));
+    }));
+    self.get().submit(l -> l.add("first"));
     scheduled.poll().run();
     assertThat(scheduled).as("the event submitted while the batch ran scheduled another").hasSize(1);
     scheduled.poll().run();

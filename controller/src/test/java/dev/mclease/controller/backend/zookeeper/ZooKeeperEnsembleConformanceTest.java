@@ -3,6 +3,7 @@ package dev.mclease.controller.backend.zookeeper;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.controller.backend.GlobalLockBackendConformance;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,9 +18,26 @@ class ZooKeeperEnsembleConformanceTest extends GlobalLockBackendConformance {
 
   @Override
   protected void startServer() throws Exception {
+    // nine distinct ports, held open together while chosen: with -1 Curator picks each on its own, and two servers
+    // once got the same client port (fresh-clone CI: "Multiple entries with same key")
+    int[] ports = new int[9];
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < ports.length; i++) {
+        ServerSocket s = new ServerSocket(0);
+        held.add(s);
+        ports[i] = s.getLocalPort();
+      }
+    } finally {
+      for (ServerSocket s : held) {
+        s.close();
+      }
+    }
     List<InstanceSpec> specs = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
-      specs.add(new InstanceSpec(null, -1, -1, -1, true, i, ZooKeeperConformanceTest.TICK_MS, -1));
+      int p = (i - 1) * 3;
+      specs.add(new InstanceSpec(null, ports[p], ports[p + 1], ports[p + 2], true, i,
+          ZooKeeperConformanceTest.TICK_MS, -1));
     }
     cluster = new TestingCluster(specs);
     cluster.start();
