@@ -118,7 +118,12 @@ final class HeartbeatWriter {
       ledger.observe(written);
       checkSchema(written);
     } catch (KubernetesClientException e) {
-      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT && known != null) {
+        // decided on the watch's state, which a status write had just overtaken (an echo lands right before a new
+        // leader's first refresh): read and write the same heartbeat once more now, or the refresh waits a tick
+        problems.clear();
+        retryOnARead(client, h);
+      } else if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
         problems.clear();
         readNext = true;
         LOG.debug("{}: another writer changed the object first (409); not an error, next tick reads and decides",
@@ -126,6 +131,39 @@ final class HeartbeatWriter {
       } else if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND && known != null) {
         readNext = true; // deleted since the watch's state: the next tick reads and creates
         LOG.debug("{}: the object is gone (404); next tick reads and decides", subject);
+      } else {
+        reportFailure(client, "update", e);
+      }
+    }
+  }
+
+  /**
+   * The one retry of a heartbeat refused as stale: only while the fresh state shows this instance holding spec (a
+   * renewal; anything else is for the next tick to decide), with the same T, whose confirmation counts from when it
+   * was first decided, so the retry can only shorten it.
+   */
+  private void retryOnARead(KubernetesClient client, Heartbeat h) {
+    MultiClusterLease fresh;
+    try {
+      fresh = resource(client).get();
+    } catch (KubernetesClientException e) {
+      reportFailure(client, "get", e);
+      return;
+    }
+    ledger.observe(fresh);
+    if (fresh == null || fresh.getSpec() == null || !identity.equals(fresh.getSpec().getHolderIdentity())) {
+      readNext = true;
+      return;
+    }
+    try {
+      MultiClusterLease written = client.resource(withSpec(fresh, heartbeatSpec(h.t()))).update();
+      problems.clear();
+      ledger.observe(written);
+      checkSchema(written);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        readNext = true;
+        LOG.debug("{}: another writer changed the object first (409) twice; next tick reads and decides", subject);
       } else {
         reportFailure(client, "update", e);
       }

@@ -119,26 +119,40 @@ class HeartbeatWriterTest {
   }
 
   @Test
-  void aStaleStateCostsOneRefusedWriteAndTheNextTickReadsFirst() {
+  void aStaleStateCostsOneRefusedWriteThenTheSameHeartbeatIsWrittenOnAFreshRead() {
     ledger.known = new WatchView.Stored(create(ME));
     changedBehindTheWatch();
     ledger.next = Instant.parse("2026-03-01T12:00:02Z");
 
     writer.tick(counted);
-    assertThat(requests).as("the write on the stale state, refused with 409").containsExactly("PUT");
+    assertThat(requests).as("the write on the stale state (409), a read, the same heartbeat again")
+        .containsExactly("PUT", "GET", "PUT");
+    assertThat(renewTime()).isEqualTo(ledger.next);
     assertThat(problems.current()).as("a lost race is not a problem").isEmpty();
 
     requests.clear();
+    ledger.known = new WatchView.Stored(ledger.observed);
     ledger.next = Instant.parse("2026-03-01T12:00:04Z");
     writer.tick(counted);
-    assertThat(requests).as("read first, then write").containsExactly("GET", "PUT");
-    assertThat(renewTime()).isEqualTo(ledger.next);
+    assertThat(requests).as("back on the watch's state").containsExactly("PUT");
+  }
+
+  @Test
+  void aStaleStateThatIsNotOursAnyMoreIsLeftToTheNextTickWhichReadsFirst() {
+    ledger.known = new WatchView.Stored(create(ME));
+    MultiClusterLease taken = object().get();
+    taken.getSpec().setHolderIdentity("other");
+    admin.resource(taken).update();
+    ledger.next = Instant.parse("2026-03-01T12:00:02Z");
+
+    writer.tick(counted);
+    assertThat(requests).containsExactly("PUT", "GET");
+    assertThat(object().get().getSpec().getHolderIdentity()).isEqualTo("other");
 
     requests.clear();
-    ledger.known = new WatchView.Stored(ledger.observed);
-    ledger.next = Instant.parse("2026-03-01T12:00:06Z");
+    ledger.next = null;
     writer.tick(counted);
-    assertThat(requests).as("back on the watch's state once a read succeeded").containsExactly("PUT");
+    assertThat(requests).containsExactly("GET");
   }
 
   @Test
