@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * resourceVersion CAS; a 409 is another writer's turn, not an error.
  *
  * <p>A tick reads the object only when the watch cannot vouch for its state ({@link Ledger#known}) or the last write
- * found it stale (a 409 or 404 on a state taken from the watch): a tick that writes nothing then sends no request at
- * all, and one that writes sends one.
+ * found it stale (a 404, or a 409 that a renewal's immediate read and second write did not get past): a tick that
+ * writes nothing then sends no request at all, and one that writes sends one unless a status write overtook it.
  */
 final class HeartbeatWriter {
 
@@ -109,14 +109,7 @@ final class HeartbeatWriter {
       return;
     }
     try {
-      MultiClusterLease written = client.resource(withSpec(current, heartbeatSpec(h.t()))).update();
-      problems.clear();
-      if (!h.took().isEmpty()) {
-        LOG.info("{}: became this cluster's local candidate ({}); leader once the election controller confirms",
-            subject, h.took());
-      }
-      ledger.observe(written);
-      checkSchema(written);
+      writeHeartbeat(client, current, h);
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT && known != null) {
         // decided on the watch's state, which a status write had just overtaken (an echo lands right before a new
@@ -156,10 +149,7 @@ final class HeartbeatWriter {
       return;
     }
     try {
-      MultiClusterLease written = client.resource(withSpec(fresh, heartbeatSpec(h.t()))).update();
-      problems.clear();
-      ledger.observe(written);
-      checkSchema(written);
+      writeHeartbeat(client, fresh, h);
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
         readNext = true;
@@ -168,6 +158,18 @@ final class HeartbeatWriter {
         reportFailure(client, "update", e);
       }
     }
+  }
+
+  /** Writes heartbeat {@code h} on {@code base} (a resourceVersion CAS) and takes in the answer. */
+  private void writeHeartbeat(KubernetesClient client, MultiClusterLease base, Heartbeat h) {
+    MultiClusterLease written = client.resource(withSpec(base, heartbeatSpec(h.t()))).update();
+    problems.clear();
+    if (!h.took().isEmpty()) {
+      LOG.info("{}: became this cluster's local candidate ({}); leader once the election controller confirms",
+          subject, h.took());
+    }
+    ledger.observe(written);
+    checkSchema(written);
   }
 
   private void create(KubernetesClient client, Instant t) {
