@@ -41,9 +41,32 @@ func (c *fakeController) onChange(o *leaseObject) {
 	})
 }
 
+// eachWatchMode runs f with a watch that does not vouch for its state (every tick reads first) and with one that does
+// (ticks decide on the watch's state and send only their writes).
+func eachWatchMode(t *testing.T, f func(t *testing.T, vouch bool)) {
+	for _, vouch := range []bool{false, true} {
+		t.Run(map[bool]string{false: "reading first", true: "on the watch's state"}[vouch], func(t *testing.T) { f(t, vouch) })
+	}
+}
+
+// watchVouching starts the lock's watch and lets it vouch, as an informer does once it has listed and watches.
+func watchVouching(t *testing.T, srv *fakeServer, lock *Lock) {
+	t.Helper()
+	lock.startWatch()
+	select {
+	case <-srv.registered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the lock did not start its watch")
+	}
+	srv.setVouch(true)
+}
+
 // client-go's own elector on this lock, with real time: it leads only confirmed, as soon as the echo comes (not a
-// retry period later), never writes twice per tick, stops leading when the echoes stop, and releases on cancel.
-func TestClientGoElectorOnTheLock(t *testing.T) {
+// retry period later), never writes twice per tick, stops leading when the echoes stop, and releases on cancel. On
+// a watch that vouches it never reads the object at all.
+func TestClientGoElectorOnTheLock(t *testing.T) { eachWatchMode(t, testClientGoElectorOnTheLock) }
+
+func testClientGoElectorOnTheLock(t *testing.T, vouch bool) {
 	const R = 300 * time.Millisecond
 	srv := newFake()
 	ctrl := &fakeController{srv: srv, token: 9}
@@ -60,6 +83,9 @@ func TestClientGoElectorOnTheLock(t *testing.T) {
 	}
 	lock := newLock(srv, mustConfig(t, Config{Namespace: "ns", Name: "demo", Identity: "a",
 		LeaseDuration: 2 * sec, RenewDeadline: sec, RetryPeriod: R}))
+	if vouch {
+		watchVouching(t, srv, lock)
+	}
 	started, stopped := make(chan time.Time, 1), make(chan bool, 1)
 	var unconfirmedStart atomic.Bool
 	ctx, cancel := context.WithCancel(t.Context())
@@ -135,10 +161,15 @@ func TestClientGoElectorOnTheLock(t *testing.T) {
 	if s := srv.spec(); s.HolderIdentity != "" {
 		t.Fatalf("Close did not release spec: %+v", s)
 	}
+	if sent := srv.sent(); vouch && sent.get != 0 {
+		t.Fatalf("sent %v on a watch that vouched: no tick needed a read", sent)
+	}
 }
 
 // RunOrDie cancelled while leading releases through Update(empty holder) at once.
-func TestClientGoReleaseOnCancel(t *testing.T) {
+func TestClientGoReleaseOnCancel(t *testing.T) { eachWatchMode(t, testClientGoReleaseOnCancel) }
+
+func testClientGoReleaseOnCancel(t *testing.T, vouch bool) {
 	const R = 200 * time.Millisecond
 	srv := newFake()
 	ctrl := &fakeController{srv: srv, token: 3}
@@ -147,6 +178,9 @@ func TestClientGoReleaseOnCancel(t *testing.T) {
 	<-srv.registered
 	lock := newLock(srv, mustConfig(t, Config{Namespace: "ns", Name: "demo", Identity: "a",
 		LeaseDuration: 2 * sec, RenewDeadline: sec, RetryPeriod: R}))
+	if vouch {
+		watchVouching(t, srv, lock)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	started := make(chan struct{})
 	done := make(chan struct{})
@@ -170,6 +204,7 @@ func TestClientGoReleaseOnCancel(t *testing.T) {
 	if lock.Leadership().Leader {
 		t.Fatal("leader after the release")
 	}
+	_ = lock.Close(context.Background())
 }
 
 func mustConfig(t *testing.T, c Config) Config {

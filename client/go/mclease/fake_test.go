@@ -2,6 +2,7 @@ package mclease
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -25,8 +26,19 @@ type fakeServer struct {
 	writes      []leaseSpec
 	watchers    []func(*leaseObject)
 	beforeWrite func(leaseSpec) // runs as the API server receives a write
-	noStatus    bool            // the echo is delivered only to the next read, not the watch
+	behind      bool            // setStatus and setSpec reach only reads, not the watch (it has not caught up)
 	registered  chan struct{}   // one value per watcher that registered
+	vouch       bool            // what vouches answers: the watch has listed and is watching
+	reqs        requests        // what the lock sent
+	tried       []leaseSpec     // the spec of every update received, refused ones included
+	loseAnswer  bool            // the next write lands, reaches no watcher, and its answer is lost (a timeout)
+}
+
+// requests counts what the API server received, by kind.
+type requests struct{ get, create, update int }
+
+func (r requests) String() string {
+	return fmt.Sprintf("%d get, %d create, %d update", r.get, r.create, r.update)
 }
 
 func newFake() *fakeServer { return &fakeServer{registered: make(chan struct{}, 16)} }
@@ -36,6 +48,7 @@ var gr = schema.GroupResource{Group: "mclease.dev", Resource: "multiclusterlease
 func (f *fakeServer) get(context.Context) (*leaseObject, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reqs.get++
 	if f.getErr != nil {
 		return nil, f.getErr
 	}
@@ -48,6 +61,7 @@ func (f *fakeServer) get(context.Context) (*leaseObject, error) {
 
 func (f *fakeServer) create(_ context.Context, u *unstructured.Unstructured) (*leaseObject, error) {
 	f.mu.Lock()
+	f.reqs.create++
 	if f.obj != nil {
 		f.mu.Unlock()
 		return nil, apierrors.NewAlreadyExists(gr, u.GetName())
@@ -57,7 +71,15 @@ func (f *fakeServer) create(_ context.Context, u *unstructured.Unstructured) (*l
 
 func (f *fakeServer) update(_ context.Context, u *unstructured.Unstructured) (*leaseObject, error) {
 	f.mu.Lock()
-	if f.conflicts > 0 || f.obj == nil || u.GetResourceVersion() != f.obj.GetResourceVersion() {
+	f.reqs.update++
+	if o, err := fromUnstructured(u); err == nil {
+		f.tried = append(f.tried, o.spec)
+	}
+	if f.obj == nil {
+		f.mu.Unlock()
+		return nil, apierrors.NewNotFound(gr, u.GetName())
+	}
+	if f.conflicts > 0 || u.GetResourceVersion() != f.obj.GetResourceVersion() {
 		f.conflicts = max(0, f.conflicts-1)
 		f.mu.Unlock()
 		return nil, apierrors.NewConflict(gr, u.GetName(), nil)
@@ -79,7 +101,34 @@ func (f *fakeServer) store(u *unstructured.Unstructured) (*leaseObject, error) {
 	f.rv++
 	u.SetResourceVersion(strconv.FormatInt(f.rv, 10))
 	f.obj = u.DeepCopy()
+	if f.loseAnswer {
+		f.loseAnswer = false
+		f.mu.Unlock()
+		return nil, context.DeadlineExceeded
+	}
 	return f.notify()
+}
+
+// remove deletes the object (delivered to the watch unless behind).
+func (f *fakeServer) remove() {
+	f.mu.Lock()
+	f.obj = nil
+	ws := append([]func(*leaseObject){}, f.watchers...)
+	behind := f.behind
+	f.mu.Unlock()
+	if behind {
+		return
+	}
+	for _, w := range ws {
+		w(nil)
+	}
+}
+
+// triedSpecs are the specs of every update received, refused ones included.
+func (f *fakeServer) triedSpecs() []leaseSpec {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]leaseSpec{}, f.tried...)
 }
 
 func (f *fakeServer) notify() (*leaseObject, error) {
@@ -92,12 +141,49 @@ func (f *fakeServer) notify() (*leaseObject, error) {
 	return o, err
 }
 
+// watch delivers the current state first, as an informer's list does, then every change.
 func (f *fakeServer) watch(ctx context.Context, onChange func(*leaseObject)) {
 	f.mu.Lock()
 	f.watchers = append(f.watchers, onChange)
+	var listed *leaseObject
+	if f.obj != nil {
+		listed, _ = fromUnstructured(f.obj)
+	}
 	f.mu.Unlock()
+	if listed != nil {
+		onChange(listed)
+	}
 	f.registered <- struct{}{}
 	<-ctx.Done()
+}
+
+func (f *fakeServer) vouches() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.vouch
+}
+
+// setVouch says whether the watch vouches for its state (listed and watching).
+func (f *fakeServer) setVouch(v bool) {
+	f.mu.Lock()
+	f.vouch = v
+	f.mu.Unlock()
+}
+
+// setBehind: the next changes of other writers reach only reads, not the watch.
+func (f *fakeServer) setBehind(b bool) {
+	f.mu.Lock()
+	f.behind = b
+	f.mu.Unlock()
+}
+
+// sent is what the lock sent since the last call.
+func (f *fakeServer) sent() requests {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.reqs
+	f.reqs = requests{}
+	return r
 }
 
 func (f *fakeServer) server() string { return "the fake API server" }
@@ -127,7 +213,7 @@ func (f *fakeServer) setStatus(st leaseStatus) {
 	f.obj.Object["status"] = m
 	f.rv++
 	f.obj.SetResourceVersion(strconv.FormatInt(f.rv, 10))
-	if f.noStatus {
+	if f.behind {
 		f.mu.Unlock()
 		return
 	}
@@ -162,6 +248,10 @@ func (f *fakeServer) setSpec(s leaseSpec) {
 	f.rv++
 	nu.SetResourceVersion(strconv.FormatInt(f.rv, 10))
 	f.obj = nu
+	if f.behind {
+		f.mu.Unlock()
+		return
+	}
 	_, _ = f.notify()
 }
 

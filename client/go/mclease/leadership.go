@@ -136,8 +136,13 @@ func (l *Lock) observedStatus() *leaseStatus {
 
 // holdsSpec: the last observed spec names this instance. Caller holds mu.
 func (l *Lock) holdsSpec() bool {
-	return l.observed != nil && l.observed.spec.HolderIdentity == l.cfg.Identity &&
-		(l.observed.spec.HolderInstance == "" || l.observed.spec.HolderInstance == l.instance)
+	return l.observed != nil && l.heldByUs(l.observed.spec)
+}
+
+// heldByUs: spec names this identity, and this instance or none (a spec written before holderInstance existed);
+// never another instance's candidacy.
+func (l *Lock) heldByUs(s leaseSpec) bool {
+	return s.HolderIdentity == l.cfg.Identity && (s.HolderInstance == "" || s.HolderInstance == l.instance)
 }
 
 // awaitConfirmation lets a confirmation that the watch delivers after the tick be answered at once: client-go asks

@@ -23,9 +23,12 @@ import (
 // leader across every cluster that runs the election controller, without comparing anybody's wall clock.
 //
 // How it answers client-go's tryAcquireOrRenew:
-//   - The first Get or Update(record naming us) of a tick is the tick: it reads the object (creating it with our
-//     heartbeat if missing) and writes at most one heartbeat when this process may hold spec. Later calls of the
-//     same tick (within RetryPeriod/2 of its end) answer from memory, so a tick never writes twice.
+//   - The first Get or Update(record naming us) of a tick is the tick: it writes at most one heartbeat when this
+//     process may hold spec and the cadence asks for one (creating the object if missing). It decides on the newest
+//     state this process has seen while its watch has listed and is watching, so a tick that writes nothing sends
+//     no request; before the watch's first list, while it is being re-established and after a write was refused as
+//     stale, it reads the object first. Later calls of the same tick (within RetryPeriod/2 of its end) answer from
+//     memory, so a tick never writes twice.
 //   - Get names this identity only while an echo of this instance's own heartbeat confirms it; otherwise the
 //     global leader from status, or NoLeader. RenewTime is always now and the raw record always new, so client-go's
 //     observedTime never runs out and it never tries a take-over by wall-clock expiry.
@@ -45,6 +48,9 @@ type Lock struct {
 	// io serialises the request sequences of ticks and releases, so that a release never interleaves with a
 	// heartbeat write of a tick still in flight.
 	io sync.Mutex
+	// readNext: a write decided on the watch's state was refused as stale, so the next tick or release reads before
+	// it decides. Guarded by io.
+	readNext bool
 
 	mu            sync.Mutex
 	changed       chan struct{} // closed and replaced whenever the observation changes
@@ -222,8 +228,8 @@ func (l *Lock) notLeaderConflict() error {
 			"heartbeat into status", l.whyNotLeader()))
 }
 
-// tick reads the object and writes at most one heartbeat; false when it did nothing (closed, or a tick ended less
-// than RetryPeriod/2 ago: a later call of the same client-go tick).
+// tick writes at most one heartbeat (heartbeat); false when it did nothing (closed, or a tick ended less than
+// RetryPeriod/2 ago: a later call of the same client-go tick).
 func (l *Lock) tick(ctx context.Context) bool {
 	l.io.Lock()
 	defer l.io.Unlock()
@@ -245,69 +251,162 @@ func (l *Lock) tick(ctx context.Context) bool {
 	return true
 }
 
+// heartbeat is the tick's I/O: at most one heartbeat write (or the create). It decides on the newest state this
+// process has seen while the watch vouches for it (known), else on a fresh read, so a tick that writes nothing sends
+// nothing. Every write is a resourceVersion CAS on the state it was decided on: a state the watch had not caught up
+// with costs a 409 (or a 404 if the object is gone). A renewal then reads and writes the same heartbeat once more at
+// once (retryOnARead); anything else is left to the next tick, which reads before it decides (readNext). Caller
+// holds io.
 func (l *Lock) heartbeat(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	cur, err := l.store.get(ctx)
-	if err != nil {
-		l.report("get", err)
+	cur, fromWatch, ok := l.tickState(ctx)
+	if !ok {
+		return
+	}
+	spec, took, write := l.nextHeartbeat(cur)
+	if !write {
+		l.problems.clearIfVerb("get") // the read works (or the watch does, which reads too); a write is for the next write to say
 		return
 	}
 	if cur == nil {
-		l.observe(nil)
-		l.createWithHeartbeat(ctx)
+		l.create(ctx, spec)
 		return
 	}
-	l.observe(cur)
-	l.mu.Lock()
-	now := l.cfg.Monotonic()
-	took, ok := l.mayWriteSpec(cur.spec, now)
-	var spec leaseSpec
-	if ok && !l.closing && l.cadence.due(took != "" || !l.wrote, l.lastWrite, l.leadershipAt(now), now) {
-		spec = l.heartbeatSpec(now)
-	}
-	l.mu.Unlock()
-	if spec.HolderIdentity == "" {
-		l.problems.clearIfVerb("get") // the read works; whether a write does is for the next write to say
-		return
-	}
-	obj, err := cur.withSpec(spec)
-	if err != nil {
-		l.report("update", err)
-		return
-	}
-	written, err := l.store.update(ctx, obj)
+	err := l.writeHeartbeat(ctx, cur, spec, took)
 	switch {
+	case err == nil:
+	case apierrors.IsConflict(err) && fromWatch:
+		// a status write had just overtaken the watch's state (an echo often lands right before a new leader's first
+		// refresh): read and write the same heartbeat once more now, or the refresh waits a tick
+		l.problems.clear()
+		l.retryOnARead(ctx, spec, took)
 	case apierrors.IsConflict(err):
 		l.problems.clear()
-		klog.V(4).Infof("%s: another writer changed the object first (409); not an error, the next tick decides", l.subject)
-	case err != nil:
-		l.report("update", err)
+		l.readNext = true
+		klog.V(4).Infof("%s: another writer changed the object first (409); not an error, the next tick reads and decides", l.subject)
+	case apierrors.IsNotFound(err) && fromWatch:
+		l.readNext = true // deleted since the watch's state: the next tick reads and creates
+		klog.V(4).Infof("%s: the object is gone (404); the next tick reads and decides", l.subject)
 	default:
-		l.problems.clear()
-		if took != "" {
-			klog.Infof("%s: became this cluster's local candidate (%s); leader once the election controller confirms", l.subject, took)
-		}
-		l.observe(written)
-		l.checkSchema(written)
+		l.report("update", err)
 	}
 }
 
-func (l *Lock) createWithHeartbeat(ctx context.Context) {
+// tickState is the state a tick decides on (nil: the object does not exist): the newest one seen while the watch
+// vouches for it and no write since was refused as stale (fromWatch), else a fresh read; ok is false when the read
+// failed (reported). Caller holds io.
+func (l *Lock) tickState(ctx context.Context) (cur *leaseObject, fromWatch, ok bool) {
+	if !l.readNext {
+		if cur, ok := l.known(); ok {
+			return cur, true, true
+		}
+	}
+	cur, err := l.store.get(ctx)
+	if err != nil {
+		l.report("get", err)
+		return nil, false, false
+	}
+	l.readNext = false
+	l.observe(cur)
+	return cur, false, true
+}
+
+// known is the newest state of the object this process has seen (the watch's, or a later answer to its own read or
+// write; nil: it does not exist) while the watch vouches that it is current; ok is false before the watch's first
+// list and while its stream is being re-established. The watch hands every state to observe, which keeps the newest
+// resourceVersion, so a write's answer that the watch has not delivered yet is not lost.
+func (l *Lock) known() (cur *leaseObject, ok bool) {
+	// vouches before mu, never under it: the informer calls observe (which takes mu) holding its queue's lock, and
+	// HasSynced takes that lock too
+	if !l.store.vouches() {
+		return nil, false
+	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.observed, true
+}
+
+// nextHeartbeat decides whether this tick writes a heartbeat on cur (nil: create the object) and returns its spec;
+// took says why this instance may write spec it did not hold ("" when it holds it, or creates it).
+func (l *Lock) nextHeartbeat(cur *leaseObject) (spec leaseSpec, took string, write bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.closing {
-		l.mu.Unlock()
+		return leaseSpec{}, "", false
+	}
+	now := l.cfg.Monotonic()
+	if cur == nil {
+		return l.heartbeatSpec(now), "", true
+	}
+	took, ok := l.mayWriteSpec(cur.spec, now)
+	if !ok || !l.cadence.due(took != "" || !l.wrote, l.lastWrite, l.leadershipAt(now), now) {
+		return leaseSpec{}, "", false
+	}
+	return l.heartbeatSpec(now), took, true
+}
+
+// retryOnARead is the one retry of a heartbeat refused as stale on the watch's state: it reads, and writes the same
+// heartbeat once more only while the fresh state shows this instance holding spec (a renewal; anything else is the
+// next tick's to decide, after a read). The T is the same, and its confirmation counts from when it was first
+// decided (the ledger's t0), so the retry can only shorten it. Caller holds io.
+func (l *Lock) retryOnARead(ctx context.Context, spec leaseSpec, took string) {
+	fresh, err := l.store.get(ctx)
+	if err != nil {
+		l.readNext = true
+		l.report("get", err)
 		return
 	}
-	spec := l.heartbeatSpec(l.cfg.Monotonic())
+	l.observe(fresh)
+	l.mu.Lock()
+	renewal := fresh != nil && l.heldByUs(fresh.spec) && !l.closing
 	l.mu.Unlock()
+	if !renewal {
+		l.readNext = true
+		return
+	}
+	err = l.writeHeartbeat(ctx, fresh, spec, took)
+	switch {
+	case err == nil:
+	case apierrors.IsConflict(err):
+		l.readNext = true
+		klog.V(4).Infof("%s: another writer changed the object first (409) twice; the next tick reads and decides", l.subject)
+	default:
+		l.report("update", err)
+	}
+}
+
+// writeHeartbeat writes spec on base (a resourceVersion CAS) and takes the answer in; it returns the API server's
+// refusal for the caller to judge.
+func (l *Lock) writeHeartbeat(ctx context.Context, base *leaseObject, spec leaseSpec, took string) error {
+	obj, err := base.withSpec(spec)
+	if err != nil {
+		return err
+	}
+	written, err := l.store.update(ctx, obj)
+	if err != nil {
+		return err
+	}
+	l.problems.clear()
+	if took != "" {
+		klog.Infof("%s: became this cluster's local candidate (%s); leader once the election controller confirms", l.subject, took)
+	}
+	l.observe(written)
+	l.checkSchema(written)
+	return nil
+}
+
+// create creates the missing object with heartbeat spec; losing to another creator is a race, and the next tick
+// reads. Caller holds io.
+func (l *Lock) create(ctx context.Context, spec leaseSpec) {
 	fresh := &leaseObject{meta: metav1.ObjectMeta{Namespace: l.cfg.Namespace, Name: l.cfg.Name}}
 	obj, _ := fresh.withSpec(spec)
 	created, err := l.store.create(ctx, obj)
 	switch {
 	case apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err):
 		l.problems.clear()
+		l.readNext = true
 		klog.V(4).Infof("%s: another candidate created the object first; not an error", l.subject)
 	case err != nil:
 		l.report("create", err)

@@ -180,12 +180,14 @@ func TestLostConfirmation(t *testing.T) {
 }
 
 // Every decision with the wall clock an hour ahead or behind is the same as without: only the monotonic clock
-// judges, and T is compared only for identity.
+// judges, and T is compared only for identity. Whether the ticks read first or decide on the watch's state changes
+// nothing either.
 func TestWallClockSkewChangesNothing(t *testing.T) {
-	run := func(skew time.Duration) []string {
+	run := func(skew time.Duration, vouch bool) []string {
 		srv := newFake()
 		srv.setSpec(leaseSpec{HolderIdentity: "b", RenewTime: formatMicro(epoch)})
 		r := newRig(t, srv, "a", skew, nil)
+		srv.setVouch(vouch)
 		var got []string
 		note := func(step string) {
 			l := r.lock.Leadership()
@@ -208,12 +210,18 @@ func TestWallClockSkewChangesNothing(t *testing.T) {
 		note("lapsed")
 		return got
 	}
-	base := run(0)
-	for _, skew := range []time.Duration{time.Hour, -time.Hour} {
-		got := run(skew)
-		for i := range base {
-			if got[i] != base[i] {
-				t.Fatalf("skew %v: decision %d is %q, without skew %q", skew, i, got[i], base[i])
+	base := run(0, false)
+	for _, skew := range []time.Duration{0, time.Hour, -time.Hour} {
+		for _, vouch := range []bool{false, true} {
+			if skew == 0 && !vouch {
+				continue
+			}
+			got := run(skew, vouch)
+			for i := range base {
+				if got[i] != base[i] {
+					t.Fatalf("skew %v, watch vouches %v: decision %d is %q, without skew reading first %q", skew,
+						vouch, i, got[i], base[i])
+				}
 			}
 		}
 	}

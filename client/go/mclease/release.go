@@ -15,22 +15,21 @@ const releaseAttempts = 3
 // the global lock at once instead of after LeaseDuration. It stops counting itself leader before it writes
 // spec.holderIdentity = "" (resourceVersion CAS, re-read and retried on conflict), and forgets its heartbeats, so
 // no echo that arrives late can make it leader again. client-go calls it through Update when ReleaseOnCancel is set
-// and it led; a candidate that held spec but was never confirmed is released only by Release or Close.
+// and it led; a candidate that held spec but was never confirmed is released only by Release or Close. While the
+// watch vouches that this instance holds spec, the release is one write.
 func (l *Lock) Release(ctx context.Context) error {
 	l.stopLeading()
 	l.io.Lock()
 	defer l.io.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.RenewDeadline)
 	defer cancel()
+	readConflicts := 0
 	for attempt := 1; ; attempt++ {
-		cur, err := l.store.get(ctx)
+		cur, read, err := l.releaseState(ctx, attempt == 1)
 		if err != nil {
-			l.report("get", err)
 			return fmt.Errorf("%s: cannot release: %s", l.subject, l.Problem())
 		}
-		l.observe(cur)
-		if cur == nil || cur.spec.HolderIdentity != l.cfg.Identity ||
-			(cur.spec.HolderInstance != "" && cur.spec.HolderInstance != l.instance) {
+		if cur == nil || !l.heldByUs(cur.spec) {
 			return nil // not ours (any more): nothing to release, and never another instance's candidacy
 		}
 		// Again, now that no tick is in flight: a heartbeat written since the first stopLeading must not be
@@ -51,14 +50,38 @@ func (l *Lock) Release(ctx context.Context) error {
 			l.problems.clear()
 			klog.Infof(`%s: released the local candidacy (spec.holderIdentity="")`, l.subject)
 			return nil
+		case !read && (apierrors.IsConflict(err) || apierrors.IsNotFound(err)):
+			klog.V(4).Infof("%s: the watch's state was stale while releasing, re-reading", l.subject)
+			continue
 		case !apierrors.IsConflict(err):
 			l.report("update", err)
 			return fmt.Errorf("%s: cannot release: %s", l.subject, l.Problem())
-		case attempt >= releaseAttempts:
+		}
+		if readConflicts++; readConflicts >= releaseAttempts {
 			return fmt.Errorf("%s: release lost %d resourceVersion races in a row", l.subject, releaseAttempts)
 		}
 		klog.V(4).Infof("%s: conflict while releasing, re-reading", l.subject)
 	}
+}
+
+// releaseState is the state a release decides on; read says it is a fresh read. The watch's state spares the read
+// only on the first attempt, while no write was refused as stale since, and only when it says this instance holds
+// spec: "not ours" is read again, since a write of ours whose answer was lost may still hold it, and a release that
+// wrongly found nothing to do would leave the other candidates waiting LeaseDuration. Caller holds io.
+func (l *Lock) releaseState(ctx context.Context, first bool) (cur *leaseObject, read bool, err error) {
+	if first && !l.readNext {
+		if cur, ok := l.known(); ok && cur != nil && l.heldByUs(cur.spec) {
+			return cur, false, nil
+		}
+	}
+	cur, err = l.store.get(ctx)
+	if err != nil {
+		l.report("get", err)
+		return nil, true, err
+	}
+	l.readNext = false
+	l.observe(cur)
+	return cur, true, nil
 }
 
 // stopLeading: no heartbeat written so far can confirm this instance any more.

@@ -2,6 +2,7 @@ package mclease
 
 import (
 	"context"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,6 +24,10 @@ type store interface {
 	update(ctx context.Context, obj *unstructured.Unstructured) (*leaseObject, error)
 	// watch calls onChange with every new state (nil: deleted) until ctx is done, reconnecting on its own.
 	watch(ctx context.Context, onChange func(*leaseObject))
+	// vouches reports whether the watch vouches that what it delivered is the object's newest state, give or take
+	// its delivery delay: it has listed, and its stream is open past its initial state. False before watch runs,
+	// before its first list, while its stream is being re-established and once it stopped; then a tick reads.
+	vouches() bool
 	// server names the API server in messages.
 	server() string
 }
@@ -32,6 +37,10 @@ type dynamicStore struct {
 	namespace string
 	name      string
 	host      string
+	streams   streamState
+
+	mu     sync.Mutex
+	synced func() bool // the informer's HasSynced, once watch runs
 }
 
 func newDynamicStore(c dynamic.Interface, namespace, name, host string) *dynamicStore {
@@ -72,8 +81,21 @@ func (s *dynamicStore) server() string {
 	return "the API server at " + s.host
 }
 
+// vouches: the informer has delivered its first list (HasSynced) and one of its watch streams is open past its initial
+// state (streamState). HasSynced alone stays true forever after the first list, through every broken watch and
+// re-list; client-go's other signals do not say "watching now" either: IsStopped is only the informer's end, and the
+// watch error handler hears only a ListAndWatch that returned an error, not a stream that ended (a timeout, a 410
+// Gone) nor a re-watch the reflector retries on its own (connection refused, 429), and never the recovery.
+func (s *dynamicStore) vouches() bool {
+	s.mu.Lock()
+	synced := s.synced
+	s.mu.Unlock()
+	return synced != nil && synced() && s.streams.open()
+}
+
 // watch runs an informer on the one object: it lists, watches, and re-lists after a lost watch with backoff, so a
-// confirmation arrives as soon as the controller writes it instead of at the next tick.
+// confirmation arrives as soon as the controller writes it instead of at the next tick. Each watch stream goes
+// through streamState, which vouches tells the lock about.
 func (s *dynamicStore) watch(ctx context.Context, onChange func(*leaseObject)) {
 	byName := fields.OneTermEqualSelector("metadata.name", s.name).String()
 	lw := &cache.ListWatch{
@@ -83,7 +105,11 @@ func (s *dynamicStore) watch(ctx context.Context, onChange func(*leaseObject)) {
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			o.FieldSelector = byName
-			return s.client.Namespace(s.namespace).Watch(ctx, o)
+			w, err := s.client.Namespace(s.namespace).Watch(ctx, o)
+			if err != nil {
+				return nil, err
+			}
+			return s.streams.track(w, o.SendInitialEvents != nil && *o.SendInitialEvents), nil
 		},
 	}
 	deliver := func(obj any) {
@@ -102,6 +128,9 @@ func (s *dynamicStore) watch(ctx context.Context, onChange func(*leaseObject)) {
 			DeleteFunc: func(any) { onChange(nil) },
 		},
 	})
+	s.mu.Lock()
+	s.synced = informer.HasSynced
+	s.mu.Unlock()
 	informer.RunWithContext(ctx)
 }
 
