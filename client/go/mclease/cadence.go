@@ -16,6 +16,11 @@ import "time"
 //     and must stay younger than D − 2R even at the next tick, 2.2 R away, so that the echo made at a handover still
 //     confirms it for at least 2R, time for the new leader's first refresh: it is written once D − 4.2 R has passed
 //     since the last one.
+//   - Not leader, on an object no controller has served yet (no status: its controller is not running or is behind,
+//     as when thousands of leases are created at once): no echo can come before the controller gets to it, and a
+//     heartbeat per tick would only add to the controller's work. It is written once (L − 2.2R)/2 has passed, which
+//     keeps it alive for its local peers (at most L/2 + 1.1R old at the next tick); once status is there the
+//     standby rule applies at once.
 //   - Never more than one write per R/2, and at once for a first write or a takeover of the local spec.
 //
 // Safety does not depend on it: a confirmation lasts t0(T) + min(D, W) whenever T was written.
@@ -23,20 +28,24 @@ type cadence struct {
 	minInterval     time.Duration
 	refreshLeft     time.Duration
 	standbyInterval time.Duration
+	// unservedInterval: a non-leader's interval while the object has no status
+	unservedInterval time.Duration
 }
 
-func newCadence(renewDeadline, retryPeriod time.Duration) cadence {
+func newCadence(leaseDuration, renewDeadline, retryPeriod time.Duration) cadence {
 	minInterval := retryPeriod / 2
+	standby := max(minInterval, renewDeadline-retryPeriod*42/10)
 	return cadence{
-		minInterval:     minInterval,
-		refreshLeft:     max(renewDeadline-2*retryPeriod, 2*retryPeriod),
-		standbyInterval: max(minInterval, renewDeadline-retryPeriod*42/10),
+		minInterval:      minInterval,
+		refreshLeft:      max(renewDeadline-2*retryPeriod, 2*retryPeriod),
+		standbyInterval:  standby,
+		unservedInterval: max(standby, (leaseDuration-retryPeriod*22/10)/2),
 	}
 }
 
 // due reports whether to write a heartbeat at monotonic now. first: nothing written yet, or this write takes the
 // local spec over; lastWrite: monotonic instant of the last heartbeat; lead: this instance's leadership now.
-func (c cadence) due(first bool, lastWrite time.Duration, lead Leadership, now time.Duration) bool {
+func (c cadence) due(first bool, lastWrite time.Duration, lead Leadership, served bool, now time.Duration) bool {
 	if first {
 		return true
 	}
@@ -46,6 +55,9 @@ func (c cadence) due(first bool, lastWrite time.Duration, lead Leadership, now t
 	}
 	if lead.Leader && now < lead.ValidUntil {
 		return lead.ValidUntil-now <= c.refreshLeft
+	}
+	if !served {
+		return since >= c.unservedInterval
 	}
 	return since >= c.standbyInterval
 }

@@ -113,7 +113,7 @@ func newLock(s store, cfg Config) *Lock {
 	return &Lock{
 		cfg: cfg, store: s, instance: hex.EncodeToString(b), subject: subject, problems: &problems{subject: subject},
 		changed: make(chan struct{}), observedRV: -1, pairSince: cfg.Monotonic(), ledger: newHeartbeatLedger(cfg.RenewDeadline),
-		cadence: newCadence(cfg.RenewDeadline, cfg.RetryPeriod),
+		cadence: newCadence(cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod),
 		term:    newElectorTerm(cfg.RenewDeadline, cfg.RetryPeriod),
 	}
 }
@@ -341,7 +341,7 @@ func (l *Lock) nextHeartbeat(cur *leaseObject) (spec leaseSpec, took string, wri
 		return l.heartbeatSpec(now), "", true
 	}
 	took, ok := l.mayWriteSpec(cur.spec, now)
-	if !ok || !l.cadence.due(took != "" || !l.wrote, l.lastWrite, l.leadershipAt(now), now) {
+	if !ok || !l.cadence.due(took != "" || !l.wrote, l.lastWrite, l.leadershipAt(now), cur.status != nil, now) {
 		return leaseSpec{}, "", false
 	}
 	return l.heartbeatSpec(now), took, true

@@ -328,6 +328,7 @@ func TestHeartbeatsIncreaseAcrossAWallClockStepBack(t *testing.T) {
 	srv := newFake()
 	r := newRig(t, srv, "a", 0, nil)
 	r.tick(0)
+	srv.setStatus(leaseStatus{}) // served by its controller: the standby cadence
 	first, _ := parseMicro(srv.spec().RenewTime)
 	r.wall.SetTime(r.wall.Now().Add(-time.Hour))
 	r.tick(4 * sec) // not leader: the next heartbeat once D − 4.2R = 1.6 s have passed (cadence.go)

@@ -24,6 +24,7 @@ func holding(r *rig) {
 	r.t.Helper()
 	r.srv.setVouch(true)
 	r.tick(0)
+	r.srv.setStatus(leaseStatus{}) // its controller has served the object: the standby cadence (cadence.go)
 }
 
 // peerHolds: a live local peer b holds spec, seen by the watch.
@@ -83,6 +84,10 @@ func TestWhatATickSends(t *testing.T) {
 			}},
 		{name: "a holder that does not lead: one update once D - 4.2R has passed", setup: holding,
 			steps: []tickStep{{advance: sec}, {advance: sec, want: requests{update: 1}}, {advance: sec}}},
+		{name: "a holder on an object no controller has served (no status): one update once (L - 2.2R)/2 has passed",
+			setup: func(r *rig) { r.srv.setVouch(true); r.tick(0) },
+			steps: []tickStep{{advance: 2 * sec}, {advance: 2 * sec}, {advance: 2 * sec, want: requests{update: 1}},
+				{advance: 2 * sec}}},
 		{name: "a missing object: one create", setup: func(r *rig) { r.srv.setVouch(true) },
 			steps: []tickStep{{advance: 0, want: requests{create: 1}}}},
 		{name: "watch not listed yet: every tick reads first", setup: func(*rig) {},

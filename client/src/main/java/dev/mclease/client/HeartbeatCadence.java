@@ -37,13 +37,16 @@ final class HeartbeatCadence {
   private final long minIntervalNanos;
   private final long refreshLeftNanos;
   private final long standbyIntervalNanos;
+  private final long unservedIntervalNanos;
 
-  HeartbeatCadence(Duration renewDeadline, Duration retryPeriod) {
+  HeartbeatCadence(Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
+    long l = leaseDuration.toNanos();
     long d = renewDeadline.toNanos();
     long r = retryPeriod.toNanos();
     this.minIntervalNanos = r / 2;
     this.refreshLeftNanos = Math.max(d - 2 * r, 2 * r);
     this.standbyIntervalNanos = Math.max(minIntervalNanos, d - r * 42 / 10);
+    this.unservedIntervalNanos = Math.max(standbyIntervalNanos, (l - r * 22 / 10) / 2);
   }
 
   /**
@@ -52,8 +55,9 @@ final class HeartbeatCadence {
    * @param first no heartbeat written yet by this instance, or this write takes the local spec over
    * @param lastWriteNanos monotonic instant of the last heartbeat write
    * @param leadership this instance's leadership now ({@link Leadership#NONE} when not leader)
+   * @param served the object carries a status: its cluster's controller has served it
    */
-  boolean due(boolean first, long lastWriteNanos, Leadership leadership, long now) {
+  boolean due(boolean first, long lastWriteNanos, Leadership leadership, boolean served, long now) {
     if (first) {
       return true;
     }
@@ -64,7 +68,7 @@ final class HeartbeatCadence {
     if (leadership.isValidAt(now)) {
       return leadership.validUntilNanos() - now <= refreshLeftNanos;
     }
-    return since >= standbyIntervalNanos;
+    return since >= (served ? standbyIntervalNanos : unservedIntervalNanos);
   }
 
   /** {@code max(D − 2R, 2R)}: how much of a leader's confirmation is left when it writes its next heartbeat. */
@@ -75,5 +79,10 @@ final class HeartbeatCadence {
   /** {@code max(R/2, D − 4.2R)}: a non-leader's heartbeat interval. */
   Duration standbyInterval() {
     return Duration.ofNanos(standbyIntervalNanos);
+  }
+
+  /** {@code max(standbyInterval, (L − 2.2R)/2)}: a non-leader's interval while no controller has served the object. */
+  Duration unservedInterval() {
+    return Duration.ofNanos(unservedIntervalNanos);
   }
 }

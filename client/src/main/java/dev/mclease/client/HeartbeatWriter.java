@@ -35,9 +35,10 @@ final class HeartbeatWriter {
 
     /**
      * The heartbeat to write on {@code current} (null = the object is missing: create it), or null when none may be
-     * written now. {@link Heartbeat#took} says why we may write while we did not hold spec ("" when we hold it).
+     * written now. {@link Heartbeat#took} says why we may write while we did not hold spec ("" when we hold it);
+     * {@code served}: the object carries a status (its controller has served it), which sets the cadence.
      */
-    Heartbeat nextHeartbeat(MultiClusterLeaseSpec current, boolean create);
+    Heartbeat nextHeartbeat(MultiClusterLeaseSpec current, boolean served, boolean create);
 
     /** Release: forgets our heartbeats (no echo may confirm us any more) and picks the T of the released spec. */
     Instant forgetForRelease();
@@ -98,7 +99,8 @@ final class HeartbeatWriter {
       readNext = false;
       ledger.observe(current);
     }
-    Heartbeat h = ledger.nextHeartbeat(current == null ? null : current.getSpec(), current == null);
+    Heartbeat h = ledger.nextHeartbeat(current == null ? null : current.getSpec(),
+        current != null && current.getStatus() != null, current == null);
     if (h == null) {
       // the read works (or the watch does, which reads too); whether a write does is for the next write to say
       problems.clearIfVerb("get");

@@ -117,7 +117,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     this.leaseDuration = b.leaseDuration;
     this.renewDeadline = b.renewDeadline;
     this.retryPeriod = b.retryPeriod;
-    this.cadence = new HeartbeatCadence(renewDeadline, retryPeriod);
+    this.cadence = new HeartbeatCadence(leaseDuration, renewDeadline, retryPeriod);
     this.confirmWaitNanos = b.confirmationWait != null ? b.confirmationWait.toNanos()
         : retryPeriod.toNanos() * 22 / 10; // fabric8: retryPeriod × (1 + JITTER_FACTOR 1.2)
     this.clock = b.clock;
@@ -406,7 +406,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
     }
 
     @Override
-    public HeartbeatWriter.Heartbeat nextHeartbeat(MultiClusterLeaseSpec current, boolean create) {
+    public HeartbeatWriter.Heartbeat nextHeartbeat(MultiClusterLeaseSpec current, boolean served, boolean create) {
       synchronized (MultiClusterLeaseLock.this) {
         long now = nanoTime.getAsLong();
         if (judge.isClosed()) {
@@ -415,7 +415,8 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
         // the local election decides who may write (never by wall-clock expiry); the cadence, whether it is needed
         String took = create ? "" : election.mayWrite(current, now);
         if (took == null
-            || !cadence.due(create || !wrote || !took.isEmpty(), lastWriteNanos, judge.leadership(now), now)) {
+            || !cadence.due(create || !wrote || !took.isEmpty(), lastWriteNanos, judge.leadership(now), served,
+            now)) {
           return null;
         }
         wrote = true;

@@ -27,8 +27,8 @@ class HeartbeatCadenceTest {
       confirmation ran out: standby rule           | false | 1600  | 0     | true
       """)
   void defaults(String why, boolean first, long sinceMillis, long leftMillis, boolean due) {
-    HeartbeatCadence c = new HeartbeatCadence(Duration.ofSeconds(10), Duration.ofSeconds(2));
-    assertThat(c.due(first, NOW - sinceMillis * MS, leadership(leftMillis), NOW)).as(why).isEqualTo(due);
+    HeartbeatCadence c = new HeartbeatCadence(Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2));
+    assertThat(c.due(first, NOW - sinceMillis * MS, leadership(leftMillis), true, NOW)).as(why).isEqualTo(due);
   }
 
   /** Fast timings (D = 1.5 s, R = 200 ms): D − 2R = 1.1 s left (two ticks); standbys every 660 ms. */
@@ -40,20 +40,41 @@ class HeartbeatCadenceTest {
       standby, 660 ms                              | 660   | -1    | true
       """)
   void fastTimings(String why, long sinceMillis, long leftMillis, boolean due) {
-    HeartbeatCadence c = new HeartbeatCadence(Duration.ofMillis(1500), Duration.ofMillis(200));
-    assertThat(c.due(false, NOW - sinceMillis * MS, leadership(leftMillis), NOW)).as(why).isEqualTo(due);
+    HeartbeatCadence c = new HeartbeatCadence(Duration.ofSeconds(2), Duration.ofMillis(1500), Duration.ofMillis(200));
+    assertThat(c.due(false, NOW - sinceMillis * MS, leadership(leftMillis), true, NOW)).as(why).isEqualTo(due);
   }
 
   /**
    * When D − 4.2R is shorter than R/2 (D close to R), a standby writes whenever R/2 has passed, as before; when
    * D − 2R is shorter than 2R, the leader refreshes with 2R left, and with 2R ≥ D on every tick.
    */
-  @ParameterizedTest(name = "[{index}] D={0} ms R={1} ms: standby every {2} ms, leader refreshes at {3} ms left")
-  @CsvSource({"10000, 2000, 1600, 6000", "1500, 200, 660, 1100", "3000, 1000, 500, 2000", "1000, 900, 450, 1800"})
-  void derivedIntervals(long d, long r, long standbyMillis, long refreshMillis) {
-    HeartbeatCadence c = new HeartbeatCadence(Duration.ofMillis(d), Duration.ofMillis(r));
+  @ParameterizedTest(name = "[{index}] L={0} ms D={1} ms R={2} ms: standby every {3} ms, unserved every {4} ms, "
+      + "leader refreshes at {5} ms left")
+  @CsvSource({"15000, 10000, 2000, 1600, 5300, 6000", "2000, 1500, 200, 660, 780, 1100",
+      "4000, 3000, 1000, 500, 900, 2000", "1200, 1000, 900, 450, 450, 1800"})
+  void derivedIntervals(long l, long d, long r, long standbyMillis, long unservedMillis, long refreshMillis) {
+    HeartbeatCadence c = new HeartbeatCadence(Duration.ofMillis(l), Duration.ofMillis(d), Duration.ofMillis(r));
     assertThat(c.standbyInterval()).isEqualTo(Duration.ofMillis(standbyMillis));
+    assertThat(c.unservedInterval()).isEqualTo(Duration.ofMillis(unservedMillis));
     assertThat(c.refreshLeft()).isEqualTo(Duration.ofMillis(refreshMillis));
+  }
+
+  /**
+   * Defaults (L = 15 s): on an object no controller has served yet (no status) a holder that does not lead writes
+   * only every (L − 2.2R)/2 = 5.3 s, whatever its cadence once served; a leader's rule does not look at status.
+   */
+  @ParameterizedTest(name = "[{index}] {0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      unserved, 1.6 s after its last heartbeat     | false | 1600  | -1    | false
+      unserved, 5.2 s after                        | false | 5200  | -1    | false
+      unserved, (L - 2.2R)/2 = 5.3 s after         | false | 5300  | -1    | true
+      unserved, first write                        | true  | 0     | -1    | true
+      unserved takeover                            | true  | 100   | -1    | true
+      leader on an object without status, 6 s left | false | 4000  | 6000  | true
+      """)
+  void unserved(String why, boolean first, long sinceMillis, long leftMillis, boolean due) {
+    HeartbeatCadence c = new HeartbeatCadence(Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2));
+    assertThat(c.due(first, NOW - sinceMillis * MS, leadership(leftMillis), false, NOW)).as(why).isEqualTo(due);
   }
 
   /** {@code leftMillis} < 0: not leader; 0: a leadership that has just run out. */

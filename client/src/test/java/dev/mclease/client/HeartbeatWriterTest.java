@@ -220,7 +220,7 @@ class HeartbeatWriterTest {
     }
 
     @Override
-    public HeartbeatWriter.Heartbeat nextHeartbeat(MultiClusterLeaseSpec current, boolean create) {
+    public HeartbeatWriter.Heartbeat nextHeartbeat(MultiClusterLeaseSpec current, boolean served, boolean create) {
       return next == null ? null : new HeartbeatWriter.Heartbeat(next, "");
     }
 

@@ -118,6 +118,14 @@ class MultiClusterLeaseLockTest {
     });
   }
 
+  /** The election controller has served the object: a status that names no leader (the key is not ours). */
+  private void served() {
+    EchoingStatusWriter.writeStatus(client, object(), s -> {
+      s.setLeader("");
+      s.setLeaderCluster("");
+    });
+  }
+
   /** The next retry tick: time moves by retryPeriod on both clocks. */
   private void tick() {
     ticker.advance(R);
@@ -394,6 +402,7 @@ class MultiClusterLeaseLockTest {
     MultiClusterLeaseLock a = lock("a");
     MultiClusterLeaseLock b = lock("b");
     a.get(client);
+    served(); // a standby's cadence: a heartbeat on every tick (D - 4.2R = 1.6 s < R)
     b.get(client);
     for (int i = 0; i < 20; i++) { // 40 s of a heartbeating every 2 s: b never takes over
       tick();
@@ -510,6 +519,7 @@ class MultiClusterLeaseLockTest {
   void getWritesAtMostOneHeartbeatPerTickAndAStandbyOnlyEveryDMinus42R() {
     MultiClusterLeaseLock a = lock("a");
     a.get(client);
+    served();
     String rv = rv();
     a.get(client);
     a.get(client);
@@ -520,6 +530,25 @@ class MultiClusterLeaseLockTest {
     ticker.advance(Duration.ofMillis(100));
     a.get(client);
     assertThat(rv()).isNotEqualTo(rv);
+  }
+
+  @Test
+  void onAnObjectNoControllerServedYetAHolderWritesOnlyEveryHalfOfWhatLLeavesAfterATick() {
+    // thousands of new leases before their controller gets to them: a heartbeat per tick would only add to its work
+    MultiClusterLeaseLock a = lock("a");
+    a.get(client);
+    String rv = rv();
+    ticker.advance(Duration.ofMillis(5200));
+    a.get(client);
+    assertThat(rv()).as("no status yet: 5.2 s < (L - 2.2R)/2 = 5.3 s since its heartbeat").isEqualTo(rv);
+    ticker.advance(Duration.ofMillis(100));
+    a.get(client);
+    assertThat(rv()).isNotEqualTo(rv);
+    served();
+    String servedRv = rv();
+    ticker.advance(Duration.ofMillis(1600));
+    a.get(client);
+    assertThat(rv()).as("served: the standby's D - 4.2R = 1.6 s again").isNotEqualTo(servedRv);
   }
 
   @Test
