@@ -303,14 +303,24 @@ func (l *Lock) tickState(ctx context.Context) (cur *leaseObject, fromWatch, ok b
 			return cur, true, true
 		}
 	}
+	cur, err := l.read(ctx)
+	if err != nil {
+		return nil, false, false
+	}
+	return cur, false, true
+}
+
+// read reads the object (nil: it does not exist) and takes the answer in; the next decision needs no read after
+// it. A failure is reported. Caller holds io.
+func (l *Lock) read(ctx context.Context) (*leaseObject, error) {
 	cur, err := l.store.get(ctx)
 	if err != nil {
 		l.report("get", err)
-		return nil, false, false
+		return nil, err
 	}
 	l.readNext = false
 	l.observe(cur)
-	return cur, false, true
+	return cur, nil
 }
 
 // known is the newest state of the object this process has seen (the watch's, or a later answer to its own read or
@@ -352,13 +362,11 @@ func (l *Lock) nextHeartbeat(cur *leaseObject) (spec leaseSpec, took string, wri
 // next tick's to decide, after a read). The T is the same, and its confirmation counts from when it was first
 // decided (the ledger's t0), so the retry can only shorten it. Caller holds io.
 func (l *Lock) retryOnARead(ctx context.Context, spec leaseSpec, took string) {
-	fresh, err := l.store.get(ctx)
+	fresh, err := l.read(ctx)
 	if err != nil {
 		l.readNext = true
-		l.report("get", err)
 		return
 	}
-	l.observe(fresh)
 	l.mu.Lock()
 	renewal := fresh != nil && l.heldByUs(fresh.spec) && !l.closing
 	l.mu.Unlock()

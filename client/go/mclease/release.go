@@ -74,14 +74,8 @@ func (l *Lock) releaseState(ctx context.Context, first bool) (cur *leaseObject, 
 			return cur, false, nil
 		}
 	}
-	cur, err = l.store.get(ctx)
-	if err != nil {
-		l.report("get", err)
-		return nil, true, err
-	}
-	l.readNext = false
-	l.observe(cur)
-	return cur, true, nil
+	cur, err = l.read(ctx)
+	return cur, true, err
 }
 
 // stopLeading: no heartbeat written so far can confirm this instance any more.
