@@ -100,8 +100,9 @@ final class IoLane implements AutoCloseable {
       f = new FutureTask<>(work);
       inFlight = f;
       inFlightSinceNanos = nanoTime.getAsLong();
-      queued.add(f);
-      if (running == null && !startNext()) {
+      if (running != null) {
+        queued.add(f); // the lane's thread takes it when the request before it is done
+      } else if (!start(f)) {
         return null; // the pool is shut down: the process is exiting
       }
     }
@@ -127,21 +128,14 @@ final class IoLane implements AutoCloseable {
     }
   }
 
-  /** Hands the next queued task to the pool; caller holds the monitor. False when the pool refused it. */
-  private boolean startNext() {
-    FutureTask<?> next = queued.poll();
-    running = next;
-    if (next == null) {
-      return true;
-    }
+  /** Hands {@code task} to the pool on an idle lane; caller holds the monitor. False when the pool refused it. */
+  private boolean start(FutureTask<?> task) {
     try {
-      pool.execute(() -> runOnPoolThread(next));
+      pool.execute(() -> runOnPoolThread(task));
+      running = task;
       return true;
     } catch (RejectedExecutionException e) {
-      running = null;
-      next.cancel(false);
-      queued.forEach(t -> t.cancel(false));
-      queued.clear();
+      task.cancel(false);
       return false;
     }
   }
