@@ -70,6 +70,9 @@ final class ReportMarkdown {
           .append(" ms for the baseline (last trial of each).");
     }
     md.append("\n\n");
+    if (s.path("scale").size() > 0) {
+      md.append("![scaling curve](").append(ReportWriter.SCALE_PLOT).append(")\n\n");
+    }
     ScaleRequests.markdown(md, s.path("scale_requests"));
     resourcesSection(md, s);
 
@@ -154,12 +157,16 @@ final class ReportMarkdown {
             ? " **On this run's embedded mock the API servers run inside the JVM: \"ours\" includes them.**" : "")
         .append("\n\n");
     if (anyScale) {
-      md.append("Scale (window = start of the candidates to all led), CPU in ms:\n\n| leases | system | window (ms) ");
+      int cores = s.path("run").path("cores").asInt(0);
+      md.append("Scale (window = start of the candidates to all led), CPU in ms. CPU floor = all CPU of the window / ")
+          .append(cores > 0 ? cores + " cores" : "the cores")
+          .append(": the shortest window in which this much work fits on the machine; a window close to its floor "
+              + "was bound by CPU, not by a wait.\n\n| leases | system | window (ms) | CPU floor (ms) ");
       ROLE_NAMES.values().forEach(n -> md.append("| CPU ").append(n).append(" "));
       md.append("| API-server share | RSS ours (MiB) | RSS kube-apiserver(s) (MiB) | their RSS growth (MiB) "
           + "| RSS their etcd (MiB) |\n|---:|---|---:");
       ROLE_NAMES.forEach((k, v) -> md.append("|---:"));
-      md.append("|---:|---:|---:|---:|---:|\n");
+      md.append("|---:|---:|---:|---:|---:|---:|\n");
       for (JsonNode r : s.path("scale")) {
         for (String system : List.of("mcl", "baseline")) {
           JsonNode x = r.path("resources").path(system);
@@ -167,7 +174,7 @@ final class ReportMarkdown {
             continue;
           }
           md.append("| ").append(r.path("leases").asInt()).append(" | ").append(system).append(" | ")
-              .append(num(x.path("window_ms")));
+              .append(num(x.path("window_ms"))).append(" | ").append(cpuFloor(x, cores));
           ROLE_NAMES.keySet().forEach(role -> md.append(" | ").append(num(x.path(role + "_cpu_ms"))));
           md.append(" | ").append(share(x, "_cpu_ms")).append(" | ").append(num(x.path("jvm_rss_mib")))
               .append(" | ").append(num(x.path("apiserver_rss_mib")))
@@ -198,6 +205,18 @@ final class ReportMarkdown {
       }
       md.append("\n");
     }
+  }
+
+  /** All CPU-ms of the window (ours, the API servers', both etcds') / {@code cores}, rounded; blank without cores. */
+  static String cpuFloor(JsonNode x, int cores) {
+    if (cores <= 0) {
+      return "";
+    }
+    double all = 0;
+    for (String role : ROLE_NAMES.keySet()) {
+      all += x.path(role + "_cpu_ms").asDouble(0);
+    }
+    return String.format(Locale.ROOT, "%.0f", all / cores);
   }
 
   /** (kube-apiservers + their etcd) / all measured CPU (metrics ending in {@code suffix}), as a percentage; blank without API-server processes. */

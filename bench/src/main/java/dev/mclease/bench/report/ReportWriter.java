@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Turns JMH's JSON result and the side results into {@code summary.json}, {@code report.md} and
- * {@code latency.svg}: p50/p99 per scenario and system, every MultiClusterLease figure as a ratio to the
+ * Turns JMH's JSON result and the side results into {@code summary.json}, {@code report.md},
+ * {@code latency.svg} and (with a scale step) {@code scale.svg}: p50/p99 per scenario and system, every MultiClusterLease figure as a ratio to the
  * baseline measured in the same run, scale and cost tables, and the targets (reported, never asserted).
  */
 public final class ReportWriter {
@@ -27,6 +27,7 @@ public final class ReportWriter {
   public static final String SUMMARY = "summary.json";
   public static final String REPORT = "report.md";
   public static final String PLOT = "latency.svg";
+  public static final String SCALE_PLOT = "scale.svg";
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -56,7 +57,7 @@ public final class ReportWriter {
     }
   }
 
-  /** Reads the inputs, writes the three outputs into {@code outDir}, returns the summary. */
+  /** Reads the inputs, writes the outputs into {@code outDir}, returns the summary. */
   public static JsonNode write(Path jmhJson, Path sideJsonl, Map<String, Object> run, Path outDir) {
     try {
       JsonNode jmh = Files.exists(jmhJson) ? JSON.readTree(jmhJson.toFile()) : JSON.createArrayNode();
@@ -73,6 +74,10 @@ public final class ReportWriter {
       JSON.writeValue(outDir.resolve(SUMMARY).toFile(), summary);
       List<Series> series = latencySeries(jmh);
       Files.writeString(outDir.resolve(PLOT), SvgPlot.render(series, SCENARIOS), StandardCharsets.UTF_8);
+      if (summary.path("scale").size() > 0) {
+        Files.writeString(outDir.resolve(SCALE_PLOT), ScalePlot.render(ScalePlot.panels(summary)),
+            StandardCharsets.UTF_8);
+      }
       Files.writeString(outDir.resolve(REPORT), ReportMarkdown.markdown(summary), StandardCharsets.UTF_8);
       return summary;
     } catch (IOException e) {

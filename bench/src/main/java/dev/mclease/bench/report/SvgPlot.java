@@ -17,8 +17,8 @@ public final class SvgPlot {
   private static final int WIDTH = 1000;
   private static final int TOP = 50;
   private static final int ROW = 24;
-  private static final String MCL_COLOR = "#1f6fd1";
-  private static final String BASE_COLOR = "#e07b00";
+  static final String MCL_COLOR = "#1f6fd1";
+  static final String BASE_COLOR = "#e07b00";
 
   private SvgPlot() {
   }
@@ -86,7 +86,7 @@ public final class SvgPlot {
     return svg.toString();
   }
 
-  private static String legend(int x, int y, String color, String text) {
+  static String legend(int x, int y, String color, String text) {
     return String.format(Locale.ROOT, "<circle cx=\"%d\" cy=\"%d\" r=\"5\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s"
         + "</text>%n", x + 5, y - 4, color, x + 14, y, escape(text));
   }

@@ -116,9 +116,11 @@ class ReportWriterTest {
     String md = Files.readString(out.resolve(ReportWriter.REPORT));
     assertThat(md).contains("## CPU and memory: ours and the API server's",
         "| CPU ours (bench JVM) | CPU kube-apiserver(s) | CPU their etcd | CPU lock-store etcd | API-server share |");
-    // (7000 + 1500) / (7000 + 1500 + 6000 + 1500) = 53 %; the baseline has no lock store: (800 + 200) / 2000
-    assertThat(md).contains("| 1000 | mcl | 8000 | 6000 | 7000 | 1500 | 1500 | 53% | 900 | 1000 | 150.0 | 80 |");
-    assertThat(md).contains("| 1000 | baseline | 2000 | 1000 | 800 | 200 |  | 50% |");
+    // (7000 + 1500) / (7000 + 1500 + 6000 + 1500) = 53 %; the baseline has no lock store: (800 + 200) / 2000;
+    // CPU floor = all CPU / 2 cores: 16000 / 2 (the canned window is exactly CPU-bound) and 2000 / 2
+    assertThat(md).contains("| 1000 | mcl | 8000 | 8000 | 6000 | 7000 | 1500 | 1500 | 53% | 900 | 1000 | 150.0 | 80 |");
+    assertThat(md).contains("| 1000 | baseline | 2000 | 1000 | 1000 | 800 | 200 |  | 50% |");
+    assertThat(md).contains("CPU floor = all CPU of the window / 2 cores");
     assertThat(md).contains("| mcl | 15 | 120 | 90 |  |  | 43% |  | 810 |  |");
     assertThat(md).contains("real `kube-apiserver` processes: kube-apiserver v1.37.2");
     assertThat(md).contains("it took 2400 ms for MCL and 90 ms for the baseline");
@@ -155,7 +157,7 @@ class ReportWriterTest {
   void markdownHasTheTablesThePlotAndTheRatios() throws Exception {
     String md = Files.readString(out.resolve(ReportWriter.REPORT));
     assertThat(md).contains("## Failover latency (ms)", "## Scale", "## Cost", "## Targets",
-        "![latency distribution](latency.svg)", "--quick");
+        "![latency distribution](latency.svg)", "![scaling curve](scale.svg)", "--quick");
     assertThat(md).contains("| Graceful handover (releaseOnCancel) | fast | 3 | 200 | 300 | graceful handover | 3 | 1100 "
         + "| 1200 | 0.18× | 0.25× |");
     assertThat(md).contains("n/a (no second store)");
@@ -169,6 +171,15 @@ class ReportWriterTest {
     assertThat(doc.getDocumentElement().getTagName()).isEqualTo("svg");
     // 3 + 3 handover, 2 + 2 crash, 1 controller loss = 11 samples, plus 2 legend dots
     assertThat(doc.getElementsByTagName("circle").getLength()).isEqualTo(13);
+  }
+
+  @Test
+  void aRunWithAScaleStepGetsTheScalingPlotToo() throws Exception {
+    String svg = Files.readString(out.resolve(ReportWriter.SCALE_PLOT));
+    Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+        .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
+    assertThat(doc.getDocumentElement().getTagName()).isEqualTo("svg");
+    assertThat(svg).contains("time until all are led (ms)");
   }
 
   @Test
