@@ -2,7 +2,6 @@ package dev.mclease.controller;
 
 import dev.mclease.controller.backend.BackendConfig;
 import dev.mclease.controller.backend.BackendFactory;
-import dev.mclease.controller.backend.GlobalLockBackend;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -222,9 +221,10 @@ public final class ControllerMain implements Callable<Integer> {
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     CountDownLatch done = new CountDownLatch(1);
-    try (KubernetesClient client = new KubernetesClientBuilder().build();
-        GlobalLockBackend backend = BackendFactory.create(backendConfig, System::nanoTime);
-        ElectionController controller = new ElectionController(client, backend, config, Clock.systemUTC(),
+    // the store connects while the API client starts and the CRD is checked: a cold start waits for the slower one
+    try (PendingBackend backend = PendingBackend.connect(() -> BackendFactory.create(backendConfig, System::nanoTime));
+        KubernetesClient client = new KubernetesClientBuilder().build();
+        ElectionController controller = new ElectionController(client, backend.future(), config, Clock.systemUTC(),
             System::nanoTime, registry);
         HealthServer health = new HealthServer(httpPort, controller::isAlive, controller::isReady, registry)) {
       LOG.info("starting: {}, {}; health and metrics on :{}", config, backendConfig, health.port());

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -43,7 +44,9 @@ public final class ElectionController implements AutoCloseable {
   private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(60);
 
   private final KubernetesClient client;
-  private final GlobalLockBackend backend;
+  private final CompletableFuture<? extends GlobalLockBackend> connecting;
+  /** Set by {@link #start()} once the backend is connected; only leases started after that use it. */
+  private volatile GlobalLockBackend backend;
   private final ControllerConfig cfg;
   private final Clock clock;
   private final LongSupplier nanoTime;
@@ -61,19 +64,40 @@ public final class ElectionController implements AutoCloseable {
 
   public ElectionController(KubernetesClient client, GlobalLockBackend backend, ControllerConfig config, Clock clock,
       LongSupplier nanoTime, MeterRegistry registry) {
+    this(client, CompletableFuture.completedFuture(Objects.requireNonNull(backend, "backend")), config, clock,
+        nanoTime, registry, null);
+  }
+
+  /**
+   * A controller whose backend is still connecting ({@link PendingBackend}): {@link #start()} checks the CRD while
+   * it connects and waits for it only before the informers start, since no lease is served before then. A cold
+   * start then takes the longer of the two first connections (the API server's TLS handshake and the store's
+   * session), not their sum. The caller still owns, and closes, the backend.
+   */
+  public ElectionController(KubernetesClient client, CompletableFuture<? extends GlobalLockBackend> backend,
+      ControllerConfig config, Clock clock, LongSupplier nanoTime, MeterRegistry registry) {
     this(client, backend, config, clock, nanoTime, registry, null);
   }
 
   ElectionController(KubernetesClient client, GlobalLockBackend backend, ControllerConfig config, Clock clock,
       LongSupplier nanoTime, MeterRegistry registry, LeaseOutput output) {
+    this(client, CompletableFuture.completedFuture(Objects.requireNonNull(backend, "backend")), config, clock,
+        nanoTime, registry, output);
+  }
+
+  private ElectionController(KubernetesClient client, CompletableFuture<? extends GlobalLockBackend> backend,
+      ControllerConfig config, Clock clock, LongSupplier nanoTime, MeterRegistry registry, LeaseOutput output) {
     this.client = Objects.requireNonNull(client, "client");
     this.cfg = Objects.requireNonNull(config, "config");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     this.metrics = new ControllerMetrics(Objects.requireNonNull(registry, "registry"), config.clusterName());
-    this.backend = new CountingLockBackend(Objects.requireNonNull(backend, "backend"), metrics);
+    this.connecting = Objects.requireNonNull(backend, "backend");
     this.output = output != null ? output : new KubernetesLeaseOutput(client, clock, config.clusterName());
-    this.metrics.backendReachable(() -> backend.health().reachable());
+    this.metrics.backendReachable(() -> {
+      GlobalLockBackend b = this.backend;
+      return b != null && b.health().reachable();
+    });
   }
 
   /**
@@ -89,6 +113,7 @@ public final class ElectionController implements AutoCloseable {
     }
     cfg.validate();
     checkCrd();
+    backend = new CountingLockBackend(awaitBackend(), metrics);
     workers = Executors.newFixedThreadPool(cfg.workerThreads(), threads("mclease-lease"));
     timers = Executors.newSingleThreadScheduledExecutor(threads("mclease-timer"));
     lastTickNanos = nanoTime.getAsLong();
@@ -121,6 +146,19 @@ public final class ElectionController implements AutoCloseable {
     started = true;
     LOG.info("election controller of cluster {} started ({}), serving {} leases", cfg.clusterName(), cfg,
         leases.size());
+  }
+
+  private GlobalLockBackend awaitBackend() {
+    try {
+      return connecting.join();
+    } catch (java.util.concurrent.CancellationException | java.util.concurrent.CompletionException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof RuntimeException r) {
+        throw r; // the backend's own message says what to fix (address, credentials, TLS files)
+      }
+      throw new IllegalStateException("the lock backend of cluster " + cfg.clusterName() + " did not connect: "
+          + cause.getMessage(), cause);
+    }
   }
 
   private void checkCrd() {
@@ -167,7 +205,7 @@ public final class ElectionController implements AutoCloseable {
     boolean all = metrics.heldNow() == 0;
     if (all) {
       try {
-        backend.releaseAll();
+        backend.releaseAll(); // started, so connected
       } catch (Exception e) {
         LOG.warn("could not revoke the backend session (its keys expire after {}): {}", cfg.backendTtl(),
             e.getMessage());

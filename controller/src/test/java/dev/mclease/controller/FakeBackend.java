@@ -26,6 +26,7 @@ final class FakeBackend implements GlobalLockBackend {
   long revision = 100;
   /** {@link GlobalLockBackend#watchReportsEveryChange()}: true like etcd's; false like the stores that poll. */
   boolean watchReportsEveryChange = true;
+  volatile boolean closed;
 
   @Override
   public boolean watchReportsEveryChange() {
@@ -102,6 +103,7 @@ final class FakeBackend implements GlobalLockBackend {
 
   @Override
   public void close() {
+    closed = true;
   }
 
   private void check() throws BackendException {

@@ -2,6 +2,7 @@ package dev.mclease.testbed.fleet;
 
 import dev.mclease.controller.ControllerConfig;
 import dev.mclease.controller.ElectionController;
+import dev.mclease.controller.PendingBackend;
 import dev.mclease.controller.backend.BackendFactory;
 import dev.mclease.controller.backend.GlobalLockBackend;
 import dev.mclease.testbed.cluster.Cluster;
@@ -130,21 +131,24 @@ public final class ControllerNode implements AutoCloseable {
       return;
     }
     long t0 = System.nanoTime();
-    client = cluster.newClient(apiProxy.uri(cluster.apiServer().getScheme()));
+    // the store connects while the API client starts and the CRD is checked, as ControllerMain does
+    PendingBackend pending = PendingBackend.connect(
+        () -> BackendFactory.create(store.config(clusterName, etcdProxies, timings), nanoTime));
+    KubernetesClient c = cluster.newClient(apiProxy.uri(cluster.apiServer().getScheme()));
+    ElectionController ec = new ElectionController(c, pending.future(), config(), clock, nanoTime, registry);
     try {
-      backend = BackendFactory.create(store.config(clusterName, etcdProxies, timings), nanoTime);
+      ec.start();
     } catch (RuntimeException e) {
-      client.close();
-      client = null;
+      ec.close();
+      c.close();
+      pending.close();
       throw e;
     }
-    long t1 = System.nanoTime();
-    ElectionController c = new ElectionController(client, backend, config(), clock, nanoTime, registry);
-    c.start();
-    controller = c;
-    LOG.info("controller of {} started in {} ms (backend {} ms, informers {} ms; {}, backend {})", clusterName,
-        (System.nanoTime() - t0) / 1_000_000, (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000, timings,
-        store.kind());
+    client = c;
+    backend = pending.future().join();
+    controller = ec;
+    LOG.info("controller of {} started in {} ms ({}, backend {})", clusterName, (System.nanoTime() - t0) / 1_000_000,
+        timings, store.kind());
   }
 
   /**
@@ -170,10 +174,6 @@ public final class ControllerNode implements AutoCloseable {
     LOG.info("controller of {} killed", clusterName);
   }
 
-  /**
-   * Shuts the controller down gracefully: unlike {@link #kill()} its links stay up while it closes, so it ends its
-   * watches and sessions in order instead of seeing its network vanish (which only a crash should look like).
-   */
   /** SIGSTOP of the controller's process: it holds its connections and answers nothing until {@link #thaw()}. */
   public void freeze() {
     requireProcess("freeze").freeze();
