@@ -105,7 +105,7 @@ final class LeaseWorker {
     this.renderer = new StatusRenderer(cfg, echoRule);
     this.retryNanos = cfg.retryPeriod().toNanos();
     this.standbyRule = new StandbyRule(cfg.retryPeriod(), cfg.standbyRecheck());
-    this.writer = new StatusWriter(namespace, name, out, metrics, nanoTime);
+    this.writer = new StatusWriter(namespace, name, out, metrics, nanoTime, cfg.retryPeriod());
     this.handOver = new HandOver(cfg.clusterName());
     this.servedSinceNanos = nanoTime.getAsLong();
     this.lastHeldNanos = servedSinceNanos;
@@ -308,7 +308,7 @@ final class LeaseWorker {
         next = Math.min(next, hu);
       }
     }
-    writer.write(desired);
+    next = Math.min(next, writer.write(desired, mine == null && !stopping, now));
     if (writer.failed()) {
       next = Math.min(next, now + Math.min(retryNanos, Duration.ofSeconds(1).toNanos()));
     }

@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
 final class StatusWriter {
 
   private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
+  /** A status that confirms no one waits min(R/2, this) before it is written ({@link #write(MultiClusterLeaseStatus, boolean, long)}). */
+  static final Duration INFORMATIONAL_DELAY_CAP = Duration.ofMillis(100);
 
   private final String namespace;
   private final String name;
@@ -27,15 +29,20 @@ final class StatusWriter {
   private final ControllerMetrics metrics;
   private final LongSupplier nanoTime;
   private final Map<String, Condition> previousConditions = new HashMap<>();
+  private final long informationalDelayNanos;
   private MultiClusterLeaseStatus lastWritten;
   private boolean failed;
+  private boolean heldBack;
+  private long heldBackUntil;
 
-  StatusWriter(String namespace, String name, LeaseOutput out, ControllerMetrics metrics, LongSupplier nanoTime) {
+  StatusWriter(String namespace, String name, LeaseOutput out, ControllerMetrics metrics, LongSupplier nanoTime,
+      Duration retryPeriod) {
     this.namespace = namespace;
     this.name = name;
     this.out = out;
     this.metrics = metrics;
     this.nanoTime = nanoTime;
+    this.informationalDelayNanos = Math.min(retryPeriod.toNanos() / 2, INFORMATIONAL_DELAY_CAP.toNanos());
   }
 
   /** Conditions found on the object when this process first saw it. */
@@ -63,7 +70,7 @@ final class StatusWriter {
    * {@code observedGeneration} is the generation of the last spec that changed what the status says.
    */
   void write(MultiClusterLeaseStatus desired) {
-    if (!failed && lastWritten != null && desired.equals(atGenerationOf(lastWritten, desired))) {
+    if (!changes(desired)) {
       return;
     }
     long t0 = nanoTime.getAsLong();
@@ -82,6 +89,37 @@ final class StatusWriter {
       }
       failed = true;
     }
+  }
+
+  /**
+   * Writes {@code desired} as {@link #write(MultiClusterLeaseStatus)} does, but an {@code informational} one (this
+   * cluster holds no key, so the status confirms no one) only once it has differed from the written one for
+   * min(R/2, 100 ms). Why: at a handover the releasing cluster, the standby that lost the race and the new holder
+   * all write status within milliseconds, on API servers that share the machine's CPU (in the testbed also one
+   * etcd), and only the new holder's echo is on the handover's path; held back, the others stay out of its way (and
+   * two changes in a row, "released" then "held by the new leader", become one write). The delay outlasts the tens
+   * of milliseconds of a handover and keeps a standby's status fresh at any R. A holder's status is never held back:
+   * its echo is its candidate's confirmation.
+   *
+   * @return the monotonic instant at which to call again for a held-back write; {@link Long#MAX_VALUE} if none
+   */
+  long write(MultiClusterLeaseStatus desired, boolean informational, long now) {
+    if (informational && changes(desired)) {
+      if (!heldBack) {
+        heldBack = true;
+        heldBackUntil = now + informationalDelayNanos;
+      }
+      if (heldBackUntil - now > 0) {
+        return heldBackUntil;
+      }
+    }
+    heldBack = false;
+    write(desired);
+    return Long.MAX_VALUE;
+  }
+
+  private boolean changes(MultiClusterLeaseStatus desired) {
+    return failed || lastWritten == null || !desired.equals(atGenerationOf(lastWritten, desired));
   }
 
   /**

@@ -24,6 +24,8 @@ class LeaseWorkerTest {
 
   private static final long MS = 1_000_000L;
   private static final String KEY = "team-a/my-operator";
+  /** min(R/2, 100 ms) at the short timings, in ms. */
+  private static final long HOLD_BACK = 100;
 
   private final AtomicLong now = new AtomicLong(5_000_000 * MS);
   private final ControllerConfig cfg = ControllerConfig.shortTimings("east"); // D=1.5 R=0.2 G=3 K=0.3 M=0.5
@@ -95,6 +97,20 @@ class LeaseWorkerTest {
       beatAnnotated(from++, annotations);
       worker.reconcile();
     }
+  }
+
+  /**
+   * Reconciles, and once more when a status that confirms no one was held back ({@link StatusWriter}: written
+   * min(R/2, 100 ms) after it first differed): what the controller's timer does.
+   */
+  private long reconcileThroughHoldBack() {
+    long next = worker.reconcile();
+    long heldBackUntil = now.get() + HOLD_BACK * MS;
+    if (next == heldBackUntil) {
+      now.set(heldBackUntil);
+      next = worker.reconcile();
+    }
+    return next;
   }
 
   private long acquisitions() {
@@ -230,7 +246,7 @@ class LeaseWorkerTest {
     backend.heldUntil = Long.MIN_VALUE;
     backend.keys.clear(); // expired in the store
     backend.reachable = false;
-    worker.reconcile();
+    reconcileThroughHoldBack();
     assertThat(worker.holding()).isFalse();
     assertThat(worker.state()).as("lost, contending again").isEqualTo(LeaseState.CONTENDING);
     assertThat(st().getLeader()).isEmpty();
@@ -246,7 +262,7 @@ class LeaseWorkerTest {
     long token = backend.keys.get(KEY).token();
     advance(10);
     spec("", 2, "2026-03-01T10:00:01.000000Z");
-    worker.reconcile();
+    reconcileThroughHoldBack();
     assertThat(backend.calls).contains("release " + KEY + " " + token);
     assertThat(backend.keys).doesNotContainKey(KEY);
     assertThat(st().getLeader()).isEmpty();
@@ -267,7 +283,7 @@ class LeaseWorkerTest {
     assertThat(worker.holding()).as("1.8 s of silence < L").isTrue();
     advance(200);
     renewed();
-    worker.reconcile();
+    reconcileThroughHoldBack();
     assertThat(worker.holding()).as("2.0 s of silence = L").isFalse();
     assertThat(reason(st(), Conditions.CANDIDATE_ALIVE)).isEqualTo("False/HeartbeatExpired");
     assertThat(backend.calls).filteredOn(c -> c.startsWith("acquire")).hasSize(1);
@@ -305,7 +321,7 @@ class LeaseWorkerTest {
   void heldElsewhereShowsTheGlobalHolderAndContendsAgainWhenTheWatchSaysReleased() {
     long token = backend.putOther(KEY, "pod-x", "west");
     beat("pod-a", 1);
-    long next = worker.reconcile();
+    long next = reconcileThroughHoldBack();
     assertThat(st().getLeader()).isEqualTo("pod-x");
     assertThat(st().getLeaderCluster()).isEqualTo("west");
     assertThat(st().getFencingToken()).isEqualTo(token);
@@ -407,7 +423,7 @@ class LeaseWorkerTest {
   void malformedBackendValueIsReportedAndCountsAsHeld() {
     backend.malformed.put(KEY, "garbage");
     beat("pod-a", 1);
-    worker.reconcile();
+    reconcileThroughHoldBack();
     assertThat(worker.holding()).isFalse();
     assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/MalformedBackendValue");
     assertThat(reason(st(), Conditions.BACKEND_REACHABLE)).isEqualTo("True/BackendOK");
@@ -418,18 +434,18 @@ class LeaseWorkerTest {
   @Test
   void invalidSpecIsReportedAndNotContended() {
     spec("pod-a", 0, "2026-03-01T10:00:01.000000Z");
-    worker.reconcile();
+    reconcileThroughHoldBack();
     assertThat(backend.calls).noneMatch(c -> c.startsWith("acquire"));
     assertThat(reason(st(), Conditions.LEADER)).isEqualTo("False/InvalidSpec");
     assertThat(reason(st(), Conditions.CANDIDATE_ALIVE)).isEqualTo("False/InvalidSpec");
     assertThat(st().condition(Conditions.LEADER).get().getMessage()).contains("leaseDurationSeconds is 0");
 
     spec("x".repeat(254), 2, "2026-03-01T10:00:01.000000Z");
-    worker.reconcile();
+    reconcileThroughHoldBack();
     assertThat(st().condition(Conditions.CANDIDATE_ALIVE).get().getMessage()).contains("254 characters");
 
     spec("pod-a", null, "2026-03-01T10:00:01.000000Z");
-    worker.reconcile();
+    reconcileThroughHoldBack();
     assertThat(st().condition(Conditions.CANDIDATE_ALIVE).get().getMessage()).contains("leaseDurationSeconds is null");
   }
 
@@ -437,7 +453,7 @@ class LeaseWorkerTest {
   void backendErrorOnAcquireIsReportedAndRetriedAfterR() {
     backend.reachable = false;
     beat("pod-a", 1);
-    long next = worker.reconcile();
+    long next = reconcileThroughHoldBack();
     assertThat(reason(st(), Conditions.BACKEND_REACHABLE)).isEqualTo("False/BackendUnreachable");
     assertThat(st().condition(Conditions.BACKEND_REACHABLE).get().getMessage()).contains("check");
     assertThat(next).isEqualTo(now.get() + cfg.retryPeriod().toNanos());
@@ -452,7 +468,7 @@ class LeaseWorkerTest {
   void aStandbysStatusIsNotRewrittenForEachHeartbeatThatOnlyBumpsTheGeneration() {
     backend.putOther(KEY, "pod-x", "west");
     beat("pod-a", 1);
-    worker.reconcile();
+    reconcileThroughHoldBack();
     int writes = out.statuses.size();
     for (int n = 2; n < 10; n++) {
       advance(500);
@@ -464,7 +480,7 @@ class LeaseWorkerTest {
 
     backend.keys.remove(KEY);
     worker.onLockEvent(LockEvent.released(KEY, 0));
-    worker.reconcile();
+    reconcileThroughHoldBack();
     assertThat(st().getObservedGeneration()).as("a write that happens carries the newest generation")
         .isEqualTo(generation);
     assertThat(st().getConditions()).allSatisfy(c -> assertThat(c.getObservedGeneration()).isEqualTo(generation));
@@ -507,10 +523,66 @@ class LeaseWorkerTest {
   }
 
   @Test
+  void aStatusThatConfirmsNoOneWaitsTheHoldBackWhileAHoldersEchoIsWrittenAtOnce() {
+    backend.putOther(KEY, "pod-x", "west");
+    beat("pod-a", 1);
+    assertThat(worker.reconcile()).as("held elsewhere: written in 100 ms").isEqualTo(now.get() + HOLD_BACK * MS);
+    advance(HOLD_BACK - 1);
+    worker.reconcile();
+    assertThat(out.statuses).as("a standby's status only informs").isEmpty();
+    advance(1);
+    worker.reconcile();
+    assertThat(out.statuses).hasSize(1);
+    assertThat(st().getLeader()).isEqualTo("pod-x");
+
+    backend.keys.remove(KEY);
+    worker.onLockEvent(LockEvent.released(KEY, 0));
+    worker.reconcile();
+    assertThat(worker.holding()).isTrue();
+    assertThat(out.statuses).as("the new holder's echo is on the handover's path: no wait").hasSize(2);
+    assertThat(st().getLeader()).isEqualTo("pod-a");
+  }
+
+  @Test
+  void changesWithinTheHoldBackAreOneWriteOfTheLastState() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    int writes = out.statuses.size();
+    advance(10);
+    spec("", 2, "2026-03-01T10:00:01.000000Z");
+    worker.reconcile(); // released: "no leader" is held back
+    assertThat(backend.keys).doesNotContainKey(KEY);
+    advance(HOLD_BACK / 2);
+    long token = backend.putOther(KEY, "pod-x", "west"); // another cluster's candidate took it meanwhile
+    worker.onLockEvent(LockEvent.acquired(KEY, token, backend.keys.get(KEY).value()));
+    worker.reconcile();
+    assertThat(out.statuses).hasSize(writes);
+    advance(HOLD_BACK / 2);
+    worker.reconcile();
+    assertThat(out.statuses).as("released, then held by pod-x: one write").hasSize(writes + 1);
+    assertThat(st().getLeader()).isEqualTo("pod-x");
+  }
+
+  @Test
+  void aStoppingControllersStatusIsWrittenAtOnce() {
+    beat("pod-a", 1);
+    worker.reconcile();
+    worker.stop();
+    worker.reconcile();
+    now.addAndGet(cfg.candidateRenewDeadline().plus(cfg.safetyMargin()).toNanos());
+    renewed();
+    int writes = out.statuses.size();
+    worker.reconcile();
+    assertThat(backend.keys).as("released once no echo can be in force").doesNotContainKey(KEY);
+    assertThat(out.statuses).as("no later reconcile may come: not held back").hasSize(writes + 1);
+    assertThat(st().getLeader()).isEmpty();
+  }
+
+  @Test
   void followerWithoutCandidateLooksUpTheHolderOnce() {
     backend.putOther(KEY, "pod-x", "west");
     spec("", 2, null);
-    worker.reconcile();
+    reconcileThroughHoldBack();
     worker.reconcile();
     assertThat(backend.calls).containsExactly("current " + KEY);
     assertThat(st().getLeader()).isEqualTo("pod-x");
