@@ -12,7 +12,7 @@ Feature: Operator actions with kubectl mcl
     And a leader has been elected
     When the operator runs kubectl mcl status
     Then kubectl mcl succeeds
-    And its status shows, on the line of every cluster, the leader, its cluster and its fencing token
+    And within 2 seconds its status shows, on the line of every cluster, the leader, its cluster and its fencing token
 
   Scenario: kubectl mcl release: the leader steps down, another cluster leads, no overlap, a larger token
     Given 3 clusters "east", "west", "south" with one candidate each

@@ -52,12 +52,18 @@ class PendingBackendTest {
     return c;
   }
 
-  @Test
-  void aLateBackendIsAwaitedAndThenEveryLeaseIsServed() {
-    ApiServerCluster east = RealApiServers.shared("east");
+  /** The shared cluster east with this test's namespace, and a client of its own (closed after the test). */
+  private KubernetesClient eastClient(ApiServerCluster east) {
     east.ensureNamespace(ns);
     KubernetesClient client = east.newClient();
     closeables.add(client);
+    return client;
+  }
+
+  @Test
+  void aLateBackendIsAwaitedAndThenEveryLeaseIsServed() {
+    ApiServerCluster east = RealApiServers.shared("east");
+    KubernetesClient client = eastClient(east);
     ControllerConfig cfg = RealApiServers.shortTimings("east", ns);
     CompletableFuture<GlobalLockBackend> connecting = new CompletableFuture<>();
     ElectionController c = controller(client, cfg, connecting);
@@ -93,10 +99,7 @@ class PendingBackendTest {
 
   @Test
   void aBackendThatCannotConnectFailsTheStartWithItsOwnMessage() {
-    ApiServerCluster east = RealApiServers.shared("east");
-    east.ensureNamespace(ns);
-    KubernetesClient client = east.newClient();
-    closeables.add(client);
+    KubernetesClient client = eastClient(RealApiServers.shared("east"));
     PendingBackend pending = PendingBackend.connect(() -> {
       throw new IllegalArgumentException("etcd endpoint http://nowhere:2379 did not answer");
     });

@@ -165,9 +165,7 @@ class ReportWriterTest {
 
   @Test
   void plotIsWellFormedSvgWithADotPerSample() throws Exception {
-    String svg = Files.readString(out.resolve(ReportWriter.PLOT));
-    Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
-        .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
+    Document doc = svg(ReportWriter.PLOT);
     assertThat(doc.getDocumentElement().getTagName()).isEqualTo("svg");
     // 3 + 3 handover, 2 + 2 crash, 1 controller loss = 11 samples, plus 2 legend dots
     assertThat(doc.getElementsByTagName("circle").getLength()).isEqualTo(13);
@@ -175,11 +173,9 @@ class ReportWriterTest {
 
   @Test
   void aRunWithAScaleStepGetsTheScalingPlotToo() throws Exception {
-    String svg = Files.readString(out.resolve(ReportWriter.SCALE_PLOT));
-    Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
-        .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
+    Document doc = svg(ReportWriter.SCALE_PLOT);
     assertThat(doc.getDocumentElement().getTagName()).isEqualTo("svg");
-    assertThat(svg).contains("time until all are led (ms)");
+    assertThat(doc.getDocumentElement().getTextContent()).contains("time until all are led (ms)");
   }
 
   @Test
@@ -188,6 +184,12 @@ class ReportWriterTest {
     assertThat(SvgPlot.x(1)).isEqualTo(SvgPlot.x(SvgPlot.MIN_MS));
     assertThat(SvgPlot.x(1e9)).isEqualTo(SvgPlot.x(SvgPlot.MAX_MS));
     assertThat(SvgPlot.label(2000)).isEqualTo("2s");
+  }
+
+  /** The written SVG file {@code name}, parsed (a parse error fails the test: the file is not well-formed). */
+  private Document svg(String name) throws Exception {
+    return DocumentBuilderFactory.newInstance().newDocumentBuilder()
+        .parse(new ByteArrayInputStream(Files.readString(out.resolve(name)).getBytes(StandardCharsets.UTF_8)));
   }
 
   private JsonNode row(String scenario) {
