@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -64,8 +66,7 @@ public final class ElectionController implements AutoCloseable {
 
   public ElectionController(KubernetesClient client, GlobalLockBackend backend, ControllerConfig config, Clock clock,
       LongSupplier nanoTime, MeterRegistry registry) {
-    this(client, CompletableFuture.completedFuture(Objects.requireNonNull(backend, "backend")), config, clock,
-        nanoTime, registry, null);
+    this(client, backend, config, clock, nanoTime, registry, null);
   }
 
   /**
@@ -151,7 +152,7 @@ public final class ElectionController implements AutoCloseable {
   private GlobalLockBackend awaitBackend() {
     try {
       return connecting.join();
-    } catch (java.util.concurrent.CancellationException | java.util.concurrent.CompletionException e) {
+    } catch (CancellationException | CompletionException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       if (cause instanceof RuntimeException r) {
         throw r; // the backend's own message says what to fix (address, credentials, TLS files)

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 final class StatusWriter {
 
   private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
-  /** A status that confirms no one waits min(R/2, this) before it is written ({@link #write(MultiClusterLeaseStatus, boolean, long)}). */
+  /** A status that confirms no one waits min(R/2, this) before it is written (the three-argument write). */
   static final Duration INFORMATIONAL_DELAY_CAP = Duration.ofMillis(100);
 
   private final String namespace;

@@ -17,9 +17,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Turns JMH's JSON result and the side results into {@code summary.json}, {@code report.md},
- * {@code latency.svg} and (with a scale step) {@code scale.svg}: p50/p99 per scenario and system, every MultiClusterLease figure as a ratio to the
- * baseline measured in the same run, scale and cost tables, and the targets (reported, never asserted).
+ * Turns JMH's JSON result and the side results into {@code summary.json}, {@code report.md}, {@code latency.svg}
+ * and (with a scale step) {@code scale.svg}: p50/p99 per scenario and system, every MultiClusterLease figure as a
+ * ratio to the baseline measured in the same run, scale and cost tables, and the targets (reported, never
+ * asserted).
  */
 public final class ReportWriter {
 

@@ -20,8 +20,7 @@ public final class ScalePlot {
   private static final int RIGHT = 20;
   private static final int TOP = 30;
   private static final int BOTTOM = 45;
-  private static final Map<String, String> COLORS = Map.of("mcl", SvgPlot.MCL_COLOR, "baseline",
-      SvgPlot.BASE_COLOR);
+  private static final List<String> SYSTEMS = List.of("mcl", "baseline");
 
   private ScalePlot() {
   }
@@ -41,7 +40,7 @@ public final class ScalePlot {
     Map<String, List<Point>> cpu = curves();
     for (JsonNode r : summary.path("scale")) {
       double n = r.path("leases").asDouble();
-      for (String system : COLORS.keySet()) {
+      for (String system : SYSTEMS) {
         add(led.get(system), n, r.path(system + "_all_led_ms").asDouble(0));
         add(heap.get(system), n, r.path(system + "_heap_growth_mib").asDouble(0) * 1024 / n);
         add(cpu.get(system), n, r.path("resources").path(system).path("jvm_cpu_ms").asDouble(0) / n);
@@ -131,7 +130,7 @@ public final class ScalePlot {
     svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">leases"
         + "</text>%n", (left + right) / 2, bottom + 32));
     for (Map.Entry<String, List<Point>> c : p.curves().entrySet()) {
-      String color = COLORS.get(c.getKey());
+      String color = "mcl".equals(c.getKey()) ? SvgPlot.MCL_COLOR : SvgPlot.BASE_COLOR;
       StringBuilder pts = new StringBuilder();
       for (Point pt : c.getValue()) {
         double xx = left + ax.fraction(pt.leases()) * (right - left);
@@ -149,8 +148,7 @@ public final class ScalePlot {
 
   private static Map<String, List<Point>> curves() {
     Map<String, List<Point>> m = new LinkedHashMap<>();
-    m.put("mcl", new ArrayList<>());
-    m.put("baseline", new ArrayList<>());
+    SYSTEMS.forEach(s -> m.put(s, new ArrayList<>()));
     return m;
   }
 
