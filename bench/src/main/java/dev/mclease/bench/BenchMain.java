@@ -123,7 +123,8 @@ public final class BenchMain {
         Map.of("system", both, "timings", fast), 1, quick ? 5 : 15));
     plan.add(new Step("scale", "ScaleBench\\.allLed$",
         Map.of("system", both, "leases", quick ? new String[] {"1", "10", "100"}
-            : new String[] {"1", "10", "100", "1000"}, "timings", new String[] {"defaults"}), 0, quick ? 1 : 2));
+            : new String[] {"1", "10", "100", "1000"}, "timings", new String[] {"defaults"},
+            "steadySeconds", new String[] {quick ? "10" : "30"}), 0, quick ? 1 : 2));
     if (!quick) {
       // issue 22's largest point, once per system: 10,000 leases take minutes to create, lead and clean up
       plan.add(new Step("scale-10k", "ScaleBench\\.allLed$", Map.of("system", both, "leases",

@@ -43,6 +43,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * (recorded as {@code heap_growth_mib}). Controllers and candidates share the JVM, so this is an upper bound for the
  * controller: it includes the N candidates' locks and informers. The kube-apiservers are processes of their own:
  * their CPU over the operation and their RSS are recorded beside the JVM's ({@link ResourceMeter}).
+ *
+ * <p>Steady state: after the operation, {@link #steadySeconds} more with every candidate ticking, recorded as bench
+ * {@code scale_steady}: the API servers' requests on the leases' resource per lease-minute by verb, the CPU of every
+ * process per lease, and how many leases are led at the window's end ({@link LightCandidates#ledNow()}).
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -74,6 +78,14 @@ public class ScaleBench {
   @Param({"4"})
   public int driverThreads;
 
+  /**
+   * After all are led, a window of this many seconds with every candidate still ticking: what N led leases cost per
+   * minute once nothing is being created (writes per lease-minute, CPU per lease, how many are still led at its end).
+   * Not timed by JMH (it runs in the invocation's tear-down); 0 = none.
+   */
+  @Param({"30"})
+  public int steadySeconds;
+
   private Timings t;
   private Fleet fleet;
   private BenchClusters.Handle baseline;
@@ -87,6 +99,7 @@ public class ScaleBench {
   private int round;
   private LightCandidates candidates;
   private double heapBefore;
+  private boolean allWereLed;
 
   @Setup(Level.Trial)
   public void startSystem() {
@@ -145,8 +158,10 @@ public class ScaleBench {
     window = meter.start();
     long t0 = System.nanoTime();
     double ms;
+    allWereLed = false;
     try {
       ms = (candidates.start().get(timeoutSeconds, TimeUnit.SECONDS) - t0) / 1e6;
+      allWereLed = true;
     } catch (TimeoutException e) {
       // not all led in time: the score is the cap, and the side results say how many were
       ms = (System.nanoTime() - t0) / 1e6;
@@ -168,8 +183,43 @@ public class ScaleBench {
     // candidates' own watch start), per lease and verb; taken after the window, so it costs the window nothing
     ApiRequestCounter.delta(requestsBefore, requests.snapshot()).forEach((verb, n) -> SideResults.record("scale",
         params(), "api_requests_per_lease_" + verb.toLowerCase(java.util.Locale.ROOT).replace(' ', '_'), n / leases));
+    if (allWereLed && steadySeconds > 0) {
+      steadyWindow();
+    }
     candidates.close();
     deleteLeases();
+  }
+
+  /**
+   * A fixed measurement window (a sleep is right here: nothing is awaited, the window's length is the measurement's
+   * unit). The request snapshots are taken outside the CPU window, as for the operation, and the minutes counted
+   * between their midpoints, so that the requests each snapshot's own duration lets through are neither lost nor
+   * counted twice.
+   */
+  private void steadyWindow() {
+    long a0 = System.nanoTime();
+    Map<String, Double> before = requests.snapshot();
+    long a1 = System.nanoTime();
+    ResourceMeter.Window w = meter.start();
+    try {
+      Thread.sleep(TimeUnit.SECONDS.toMillis(steadySeconds));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    Map<String, Double> res = w.stop();
+    int ledAtEnd = candidates.ledNow();
+    long b0 = System.nanoTime();
+    Map<String, Double> after = requests.snapshot();
+    long b1 = System.nanoTime();
+    double minutes = ((b0 + b1) / 2.0 - (a0 + a1) / 2.0) / 60e9;
+    Map<String, Object> p = params();
+    SideResults.record("scale_steady", p, "window_s", minutes * 60);
+    SideResults.record("scale_steady", p, "led_fraction_at_end", ledAtEnd / (double) leases);
+    ApiRequestCounter.delta(before, after).forEach((verb, n) -> SideResults.record("scale_steady", p,
+        "requests_per_lease_minute_" + verb.toLowerCase(java.util.Locale.ROOT).replace(' ', '_'),
+        n / leases / minutes));
+    SideResults.resources("scale_steady", p, res);
   }
 
   private void deleteLeases() {

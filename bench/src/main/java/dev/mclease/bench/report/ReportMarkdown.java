@@ -74,6 +74,7 @@ final class ReportMarkdown {
       md.append("![scaling curve](").append(ReportWriter.SCALE_PLOT).append(")\n\n");
     }
     ScaleRequests.markdown(md, s.path("scale_requests"));
+    ScaleSteady.markdown(md, s.path("scale_steady"), s.path("run").path("cores").asInt(0));
     resourcesSection(md, s);
 
     JsonNode c = s.path("cost");

@@ -195,6 +195,8 @@ public final class ReportWriter {
     }
     s.set("scale", scale);
     s.set("scale_requests", ScaleRequests.of(side));
+    s.set("scale_steady", ScaleSteady.of(side,
+        (leases, system) -> resourcesNode(res, "scale_steady|" + leases).path(system)));
     ObjectNode first = JSON.createObjectNode();
     for (JsonNode l : side) {
       if ("scale".equals(l.path("bench").asText()) && "first_lease_ms".equals(l.path("metric").asText())) {
@@ -321,7 +323,8 @@ public final class ReportWriter {
   }
 
   /**
-   * The side results' CPU and memory windows ({@code bench = "resources"}): key ("scale|leases" or "cost|") → system
+   * The side results' CPU and memory windows ({@code bench = "resources"}): key ("scale|leases", "scale_steady|leases"
+   * or "cost|") → system
    * → the windows in the order written, each its metrics. A fork writes a window's lines together, starting with
    * {@code window_ms}, so that line starts the next window.
    */
@@ -333,7 +336,7 @@ public final class ReportWriter {
       }
       JsonNode p = l.path("params");
       String of = p.path("of").asText();
-      String key = of + "|" + ("scale".equals(of) ? p.path("leases").asText() : "");
+      String key = of + "|" + (of.startsWith("scale") ? p.path("leases").asText() : "");
       List<Map<String, Double>> windows = out.computeIfAbsent(key, k -> new TreeMap<>())
           .computeIfAbsent(p.path("system").asText(), k -> new ArrayList<>());
       String metric = l.path("metric").asText();

@@ -8,9 +8,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The scaling curve as plain SVG: four log-log panels over the number of leases (time until all are led, heap
- * growth, CPU of the bench JVM and API writes, the last three per lease), MultiClusterLease beside the baseline. A
- * curve that bends upwards in a per-lease panel is what grows faster than linearly. No plotting library.
+ * The scaling curve as plain SVG: log-log panels over the number of leases — until all are led: the time, heap
+ * growth, CPU of the bench JVM and API writes, the last three per lease; in the steady state after that: API writes
+ * per lease-minute and CPU per lease — MultiClusterLease beside the baseline. A curve that bends upwards in a
+ * per-lease panel is what grows faster than linearly. No plotting library.
  */
 public final class ScalePlot {
 
@@ -33,7 +34,10 @@ public final class ScalePlot {
   public record Panel(String title, Map<String, List<Point>> curves) {
   }
 
-  /** The four panels from a summary's {@code scale} and {@code scale_requests}; figures ≤ 0 are left out. */
+  /**
+   * The panels from a summary's {@code scale}, {@code scale_requests} and (when a run had a steady window)
+   * {@code scale_steady}; figures ≤ 0 are left out.
+   */
   public static List<Panel> panels(JsonNode summary) {
     Map<String, List<Point>> led = curves();
     Map<String, List<Point>> heap = curves();
@@ -56,10 +60,25 @@ public final class ScalePlot {
         add(curve, r.path("leases").asDouble(), w);
       }
     }
-    return List.of(new Panel("time until all are led (ms)", led),
+    List<Panel> panels = new ArrayList<>(List.of(new Panel("time until all are led (ms)", led),
         new Panel("heap growth per lease (KiB)", heap),
         new Panel("CPU of the bench JVM per lease (ms)", cpu),
-        new Panel("API writes per lease until all led", writes));
+        new Panel("API writes per lease until all led", writes)));
+    if (summary.path("scale_steady").size() > 0) {
+      Map<String, List<Point>> steadyWrites = curves();
+      Map<String, List<Point>> steadyCpu = curves();
+      for (JsonNode r : summary.path("scale_steady")) {
+        List<Point> w = steadyWrites.get(r.path("system").asText());
+        if (w != null) {
+          add(w, r.path("leases").asDouble(), r.path("writes_per_lease_minute").asDouble(0));
+          add(steadyCpu.get(r.path("system").asText()), r.path("leases").asDouble(),
+              ScaleSteady.millicoresPerLease(r));
+        }
+      }
+      panels.add(new Panel("steady: API writes per lease-minute", steadyWrites));
+      panels.add(new Panel("steady: CPU per lease, all processes (millicores)", steadyCpu));
+    }
+    return panels;
   }
 
   /** The SVG document: the panels two by two. */

@@ -23,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +49,8 @@ public final class LightCandidates implements AutoCloseable {
   private final List<LeaseLock> leaseLocks = new ArrayList<>();
   private final List<AtomicBoolean> led = new ArrayList<>();
   private final AtomicInteger ledCount = new AtomicInteger();
+  /** Baseline: nanoTime of each lease's last successful create/renew, 0 before the first. */
+  private final AtomicLongArray renewedAt;
   private final CompletableFuture<Long> allLed = new CompletableFuture<>();
   private final ScheduledExecutorService scheduler;
 
@@ -62,6 +65,7 @@ public final class LightCandidates implements AutoCloseable {
     this.mcl = mcl;
     this.n = n;
     this.timings = timings;
+    this.renewedAt = new AtomicLongArray(n);
     // one client for all; fabric8's default of 64 concurrent requests would throttle 1000 informers' watches
     Config config = new ConfigBuilder(cluster.client().getConfiguration())
         .withMaxConcurrentRequests(n * 2 + 64).withMaxConcurrentRequestsPerHost(n * 2 + 64).build();
@@ -116,6 +120,29 @@ public final class LightCandidates implements AutoCloseable {
     return n;
   }
 
+  /**
+   * How many leases are led right now, not how many ever were: for MultiClusterLease the locks whose
+   * {@code isLeader()} holds (a confirmation younger than its window), for the baseline the leases whose last
+   * successful create or renewal is younger than renewDeadline (fabric8's elector steps down once a renewal has not
+   * succeeded for that long). Tells whether the system keeps up with N leases in steady state.
+   */
+  public int ledNow() {
+    int count = 0;
+    if (mcl) {
+      for (MultiClusterLeaseLock lock : mclLocks) {
+        count += lock.isLeader() ? 1 : 0;
+      }
+      return count;
+    }
+    long now = System.nanoTime();
+    long deadline = timings.renewDeadline().toNanos();
+    for (int i = 0; i < n; i++) {
+      long at = renewedAt.get(i);
+      count += at != 0 && now - at < deadline ? 1 : 0;
+    }
+    return count;
+  }
+
   private void tick(int i) {
     try {
       if (mcl) {
@@ -130,10 +157,12 @@ public final class LightCandidates implements AutoCloseable {
         LeaderElectionRecord current = lock.get(client);
         if (current == null) {
           lock.create(client, new LeaderElectionRecord(lock.identity(), timings.leaseDuration(), now, now, 0));
+          renewedAt.set(i, System.nanoTime());
           markLed(i);
         } else if (lock.identity().equals(current.getHolderIdentity())) {
           lock.update(client, new LeaderElectionRecord(lock.identity(), timings.leaseDuration(),
               current.getAcquireTime(), now, current.getLeaderTransitions()));
+          renewedAt.set(i, System.nanoTime());
           markLed(i);
         }
       }

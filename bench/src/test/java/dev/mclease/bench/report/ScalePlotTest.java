@@ -62,6 +62,24 @@ class ScalePlotTest {
   }
 
   @Test
+  void aSteadyWindowAddsPanelsForWritesPerLeaseMinuteAndCpuPerLease() throws Exception {
+    String withSteady = SUMMARY.trim().replaceFirst("}$", """
+        , "scale_steady": [
+          {"leases": 10, "system": "mcl", "writes_per_lease_minute": 30.0,
+           "resources": {"window_ms": 30000, "jvm_cpu_ms": 300, "apiserver_cpu_ms": 150}},
+          {"leases": 10, "system": "baseline", "writes_per_lease_minute": 28.0}]}
+        """);
+    List<ScalePlot.Panel> panels = ScalePlot.panels(new ObjectMapper().readTree(withSteady));
+
+    assertThat(panels).hasSize(6);
+    assertThat(panels.get(4).curves().get("mcl")).containsExactly(new ScalePlot.Point(10, 30));
+    assertThat(panels.get(4).curves().get("baseline")).containsExactly(new ScalePlot.Point(10, 28));
+    // 450 CPU-ms in 30 s = 15 millicores, over 10 leases; no window, no point
+    assertThat(panels.get(5).curves().get("mcl")).containsExactly(new ScalePlot.Point(10, 1.5));
+    assertThat(panels.get(5).curves().get("baseline")).isEmpty();
+  }
+
+  @Test
   void logAxisCoversWholeDecadesAroundTheValues() {
     ScalePlot.LogAxis axis = ScalePlot.LogAxis.of(List.of(3.0, 12_000.0));
     assertThat(axis).isEqualTo(new ScalePlot.LogAxis(0, 5));

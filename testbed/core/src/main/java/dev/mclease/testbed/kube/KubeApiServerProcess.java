@@ -44,6 +44,9 @@ public final class KubeApiServerProcess {
   private final ClusterPki pki;
   private final String etcdServers;
   private final String etcdPrefix;
+  /** {@code MCL_APISERVER_PROFILING=1}: serve Go's {@code /debug/pprof} (for a CPU profile of the API server). */
+  public static final String PROFILING_ENV = "MCL_APISERVER_PROFILING";
+
   private final List<String> extraArgs;
   private final HttpClient http;
   private Process process;
@@ -110,7 +113,9 @@ public final class KubeApiServerProcess {
         // endpoints of the "kubernetes" Service up to date; nothing here reaches the server through that Service.
         "--endpoint-reconciler-type=none",
         "--enable-priority-and-fairness=false",
-        "--profiling=false"));
+        // /debug/pprof only when asked for (docs/performance.md takes its API-server profiles that way): off, a
+        // profile request can neither cost the measured runs anything nor be sent by a test by mistake
+        "--profiling=" + "1".equals(System.getenv(PROFILING_ENV))));
     c.addAll(extraArgs);
     return c;
   }
