@@ -182,7 +182,7 @@ public class ScaleBench {
     // what the API servers answered on the leases' resource from before the start until all were led (and the
     // candidates' own watch start), per lease and verb; taken after the window, so it costs the window nothing
     ApiRequestCounter.delta(requestsBefore, requests.snapshot()).forEach((verb, n) -> SideResults.record("scale",
-        params(), "api_requests_per_lease_" + verb.toLowerCase(java.util.Locale.ROOT).replace(' ', '_'), n / leases));
+        params(), "api_requests_per_lease_" + metricName(verb), n / leases));
     if (allWereLed && steadySeconds > 0) {
       steadyWindow();
     }
@@ -217,9 +217,13 @@ public class ScaleBench {
     SideResults.record("scale_steady", p, "window_s", minutes * 60);
     SideResults.record("scale_steady", p, "led_fraction_at_end", ledAtEnd / (double) leases);
     ApiRequestCounter.delta(before, after).forEach((verb, n) -> SideResults.record("scale_steady", p,
-        "requests_per_lease_minute_" + verb.toLowerCase(java.util.Locale.ROOT).replace(' ', '_'),
-        n / leases / minutes));
+        "requests_per_lease_minute_" + metricName(verb), n / leases / minutes));
     SideResults.resources("scale_steady", p, res);
+  }
+
+  /** A verb as {@link ApiRequestCounter} keys it ({@code PATCH status}) as part of a metric name: {@code patch_status}. */
+  private static String metricName(String verb) {
+    return verb.toLowerCase(java.util.Locale.ROOT).replace(' ', '_');
   }
 
   private void deleteLeases() {

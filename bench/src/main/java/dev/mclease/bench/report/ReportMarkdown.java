@@ -213,11 +213,16 @@ final class ReportMarkdown {
     if (cores <= 0) {
       return "";
     }
+    return String.format(Locale.ROOT, "%.0f", allCpuMs(x) / cores);
+  }
+
+  /** All CPU-ms of one window: ours, the API servers', both etcds'. */
+  static double allCpuMs(JsonNode x) {
     double all = 0;
     for (String role : ROLE_NAMES.keySet()) {
       all += x.path(role + "_cpu_ms").asDouble(0);
     }
-    return String.format(Locale.ROOT, "%.0f", all / cores);
+    return all;
   }
 
   /** (kube-apiservers + their etcd) / all measured CPU (metrics ending in {@code suffix}), as a percentage; blank without API-server processes. */

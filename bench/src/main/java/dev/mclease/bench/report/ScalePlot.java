@@ -54,10 +54,7 @@ public final class ScalePlot {
     for (JsonNode r : summary.path("scale_requests")) {
       List<Point> curve = writes.get(r.path("system").asText());
       if (curve != null) {
-        JsonNode q = r.path("requests");
-        double w = q.path("post").asDouble(0) + q.path("put").asDouble(0) + q.path("patch").asDouble(0)
-            + q.path("patch_status").asDouble(0) + q.path("delete").asDouble(0);
-        add(curve, r.path("leases").asDouble(), w);
+        add(curve, r.path("leases").asDouble(), ScaleSteady.writes(r.path("requests")));
       }
     }
     List<Panel> panels = new ArrayList<>(List.of(new Panel("time until all are led (ms)", led),

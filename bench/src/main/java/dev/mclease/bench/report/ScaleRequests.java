@@ -24,16 +24,7 @@ final class ScaleRequests {
 
   /** Rows {@code {leases, system, requests: {verb: per lease}}}, by lease count, MCL first. */
   static ArrayNode of(List<JsonNode> side) {
-    Map<Integer, Map<String, Map<String, List<Double>>>> by = new TreeMap<>();
-    for (JsonNode l : side) {
-      String metric = l.path("metric").asText();
-      if (!"scale".equals(l.path("bench").asText()) || !metric.startsWith(PREFIX)) {
-        continue;
-      }
-      by.computeIfAbsent(l.path("params").path("leases").asInt(), k -> new TreeMap<>())
-          .computeIfAbsent(l.path("params").path("system").asText(), k -> new TreeMap<>())
-          .computeIfAbsent(metric.substring(PREFIX.length()), k -> new ArrayList<>()).add(l.path("value").asDouble());
-    }
+    Map<Integer, Map<String, Map<String, List<Double>>>> by = group(side, "scale", PREFIX);
     ArrayNode out = JsonNodeFactory.instance.arrayNode();
     by.forEach((leases, systems) -> {
       for (String system : List.of("mcl", "baseline")) {
@@ -50,6 +41,24 @@ final class ScaleRequests {
       }
     });
     return out;
+  }
+
+  /**
+   * The side results of {@code bench} whose metric starts with {@code prefix}: lease count → system → metric without
+   * the prefix → its samples in the order written.
+   */
+  static Map<Integer, Map<String, Map<String, List<Double>>>> group(List<JsonNode> side, String bench, String prefix) {
+    Map<Integer, Map<String, Map<String, List<Double>>>> by = new TreeMap<>();
+    for (JsonNode l : side) {
+      String metric = l.path("metric").asText();
+      if (!bench.equals(l.path("bench").asText()) || !metric.startsWith(prefix)) {
+        continue;
+      }
+      by.computeIfAbsent(l.path("params").path("leases").asInt(), k -> new TreeMap<>())
+          .computeIfAbsent(l.path("params").path("system").asText(), k -> new TreeMap<>())
+          .computeIfAbsent(metric.substring(prefix.length()), k -> new ArrayList<>()).add(l.path("value").asDouble());
+    }
+    return by;
   }
 
   /** The table; nothing when no run counted requests (an embedded API server has no metrics). */

@@ -4,11 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.BiFunction;
 
 /**
@@ -33,15 +31,7 @@ final class ScaleSteady {
    * @param resources (leases, system) → that system's CPU and memory window, or a missing node
    */
   static ArrayNode of(List<JsonNode> side, BiFunction<Integer, String, JsonNode> resources) {
-    Map<Integer, Map<String, Map<String, List<Double>>>> by = new TreeMap<>();
-    for (JsonNode l : side) {
-      if (!"scale_steady".equals(l.path("bench").asText())) {
-        continue;
-      }
-      by.computeIfAbsent(l.path("params").path("leases").asInt(), k -> new TreeMap<>())
-          .computeIfAbsent(l.path("params").path("system").asText(), k -> new TreeMap<>())
-          .computeIfAbsent(l.path("metric").asText(), k -> new ArrayList<>()).add(l.path("value").asDouble());
-    }
+    Map<Integer, Map<String, Map<String, List<Double>>>> by = ScaleRequests.group(side, "scale_steady", "");
     ArrayNode out = JsonNodeFactory.instance.arrayNode();
     by.forEach((leases, systems) -> {
       for (String system : List.of("mcl", "baseline")) {
@@ -55,7 +45,6 @@ final class ScaleSteady {
         row.put("window_s", median(metrics.get("window_s")));
         row.put("led_fraction_at_end", median(metrics.get("led_fraction_at_end")));
         ObjectNode verbs = JsonNodeFactory.instance.objectNode();
-        double writes = 0;
         double all = 0;
         for (Map.Entry<String, List<Double>> m : metrics.entrySet()) {
           if (m.getKey().startsWith(PREFIX)) {
@@ -64,10 +53,9 @@ final class ScaleSteady {
             verbs.put(verb, v);
             // a watch is long-lived: it is counted when opened, it is not a request per minute
             all += "watch".equals(verb) ? 0 : v;
-            writes += WRITE_VERBS.contains(verb) ? v : 0;
           }
         }
-        row.put("writes_per_lease_minute", writes);
+        row.put("writes_per_lease_minute", writes(verbs));
         row.put("requests_per_lease_minute", all);
         row.set("requests_per_lease_minute_by_verb", verbs);
         JsonNode r = resources.apply(leases, system);
@@ -79,6 +67,15 @@ final class ScaleSteady {
     return out;
   }
 
+  /** The sum of the {@link #WRITE_VERBS} in {@code byVerb} (verb → figure; absent verbs count 0). */
+  static double writes(JsonNode byVerb) {
+    double sum = 0;
+    for (String verb : WRITE_VERBS) {
+      sum += byVerb.path(verb).asDouble(0);
+    }
+    return sum;
+  }
+
   /** CPU of all the system's processes in the window, in millicores per lease. */
   static double millicoresPerLease(JsonNode row) {
     JsonNode r = row.path("resources");
@@ -86,11 +83,7 @@ final class ScaleSteady {
     if (seconds <= 0) {
       return Double.NaN;
     }
-    double cpuMs = 0;
-    for (String role : List.of("jvm", "apiserver", "apiserver_etcd", "lock_etcd")) {
-      cpuMs += r.path(role + "_cpu_ms").asDouble(0);
-    }
-    return cpuMs / seconds / row.path("leases").asDouble();
+    return ReportMarkdown.allCpuMs(r) / seconds / row.path("leases").asDouble();
   }
 
   /** The table; nothing when no run had a steady window. */
