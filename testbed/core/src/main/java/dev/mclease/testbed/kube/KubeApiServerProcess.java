@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class KubeApiServerProcess {
 
+  /** {@code MCL_APISERVER_PROFILING=1}: serve Go's {@code /debug/pprof} (for a CPU profile of the API server). */
+  public static final String PROFILING_ENV = "MCL_APISERVER_PROFILING";
   private static final Logger LOG = LoggerFactory.getLogger(KubeApiServerProcess.class);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
   private static final Duration POLL = Duration.ofMillis(100);
@@ -44,9 +46,6 @@ public final class KubeApiServerProcess {
   private final ClusterPki pki;
   private final String etcdServers;
   private final String etcdPrefix;
-  /** {@code MCL_APISERVER_PROFILING=1}: serve Go's {@code /debug/pprof} (for a CPU profile of the API server). */
-  public static final String PROFILING_ENV = "MCL_APISERVER_PROFILING";
-
   private final List<String> extraArgs;
   private final HttpClient http;
   private Process process;
