@@ -1,23 +1,13 @@
 package dev.mclease.controller;
 
-import dev.mclease.controller.backend.AcquireResult;
-import dev.mclease.controller.backend.BackendException;
 import dev.mclease.controller.backend.BackendHealth;
 import dev.mclease.controller.backend.GlobalLockBackend;
-import dev.mclease.controller.backend.Held;
 import dev.mclease.controller.backend.LockEvent;
-import dev.mclease.controller.backend.LockValue;
-import dev.mclease.controller.backend.MalformedValueException;
-import dev.mclease.crd.Conditions;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseSpec;
 import dev.mclease.crd.MultiClusterLeaseStatus;
-import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.LongSupplier;
@@ -32,21 +22,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The safety rules are pure and live elsewhere: whether a heartbeat may be echoed and for how long
  * ({@link EchoRule}), when a held key may be released ({@link ReleaseRule}); the status is rendered from the state
- * by {@link StatusRenderer}. This class does the I/O: backend calls, metrics, events, the status write.
+ * by {@link StatusRenderer}. This class decides; the backend calls and what they leave known about the key are
+ * {@link GlobalLock}, the events {@link LeaseEvents}, the gauges {@link LeaseGauges}, the status write
+ * {@link StatusWriter}.
  */
 final class LeaseWorker {
 
   private static final Logger LOG = LoggerFactory.getLogger(LeaseWorker.class);
 
-  private final String namespace;
-  private final String name;
   private final String key;
-  private final ControllerConfig cfg;
   private final GlobalLockBackend backend;
-  private final LeaseOutput out;
   private final Clock clock;
   private final LongSupplier nanoTime;
-  private final ControllerMetrics metrics;
   private final EchoRule echoRule;
   private final ReleaseRule releaseRule;
   private final StatusRenderer renderer;
@@ -60,46 +47,32 @@ final class LeaseWorker {
   /** What the object's annotations ask of an operator hand-over, and this controller's part in it. */
   private HandOver.Request handOverRequest = HandOver.Request.NONE;
   private final HandOver handOver;
-  /** Why an operator wants {@link #mine} to step down, or null; decided at the start of every reconcile. */
+  /**
+   * Why an operator wants {@link GlobalLock#mine()} to step down, or null; decided at the start of every reconcile.
+   */
   private ReleaseReason stepDown;
 
   // --- the global lock
   private LeaseState state = LeaseState.IDLE;
-  private Acquisition mine;
-  private final OtherHolder other;
-  private String malformed;
-  private String backendError;
-  private boolean needLookup = true;
-  /** The newest echo of {@link #mine}; null until its first echo. */
-  private LastEcho lastEcho;
+  private final GlobalLock lock;
 
   // --- what the metrics read at a scrape (published at the end of every reconcile)
-  private final long servedSinceNanos;
-  private volatile boolean holdingNow;
-  private volatile long lastHeldNanos;
-  private volatile boolean specInvalidNow;
-  private volatile int leaseSecondsNow;
+  private final LeaseGauges gauges;
 
   // --- lifecycle and output
   private boolean deleted;
   private boolean stopping;
   private final StatusWriter writer;
-  private String lastInvalid;
-  private String lastTooLong;
-  private String lastMalformedEvent;
+  private final LeaseEvents events;
 
   LeaseWorker(String namespace, String name, ControllerConfig cfg, GlobalLockBackend backend, LeaseOutput out,
       Clock clock, LongSupplier nanoTime, ControllerMetrics metrics) {
-    this.namespace = namespace;
-    this.name = name;
     this.key = namespace + "/" + name;
-    this.cfg = cfg;
     this.backend = backend;
-    this.out = out;
     this.clock = clock;
     this.nanoTime = nanoTime;
-    this.other = new OtherHolder(nanoTime, backend::watchReportsEveryChange);
-    this.metrics = metrics;
+    this.events = new LeaseEvents(namespace, name, cfg.clusterName(), out, LOG);
+    this.lock = new GlobalLock(key, cfg.clusterName(), backend, events, clock, nanoTime, metrics, LOG);
     this.echoRule = EchoRule.of(cfg);
     this.releaseRule = ReleaseRule.of(cfg);
     this.renderer = new StatusRenderer(cfg, echoRule);
@@ -107,38 +80,22 @@ final class LeaseWorker {
     this.standbyRule = new StandbyRule(cfg.retryPeriod(), cfg.standbyRecheck());
     this.writer = new StatusWriter(namespace, name, out, metrics, nanoTime, cfg.retryPeriod());
     this.handOver = new HandOver(cfg.clusterName());
-    this.servedSinceNanos = nanoTime.getAsLong();
-    this.lastHeldNanos = servedSinceNanos;
+    this.gauges = new LeaseGauges(nanoTime, cfg.backendTtl());
   }
 
-  /**
-   * Metric: 0 while this controller holds the lease's global lock, else seconds since it last held it (or since it
-   * began serving the lease). The fleet has had no leader for the smallest value across its controllers.
-   */
+  /** Metric: {@link LeaseGauges#leaderlessSeconds()}. */
   double leaderlessSeconds() {
-    return holdingNow ? 0 : Math.max(0, nanoTime.getAsLong() - lastHeldNanos) / 1e9;
+    return gauges.leaderlessSeconds();
   }
 
-  /** Metric: L + G, within which a crashed candidate (L) or a crashed controller (G) is replaced; 0 before a spec. */
+  /** Metric: {@link LeaseGauges#failoverBoundSeconds()}. */
   double failoverBoundSeconds() {
-    int l = leaseSecondsNow;
-    return l <= 0 ? 0 : l + cfg.backendTtl().toMillis() / 1e3;
+    return gauges.failoverBoundSeconds();
   }
 
-  /** Metric: the spec cannot be served (condition InvalidSpec). */
+  /** Metric: {@link LeaseGauges#specInvalid()}. */
   boolean specInvalid() {
-    return specInvalidNow;
-  }
-
-  private void publish() {
-    long now = nanoTime.getAsLong();
-    if (mine != null || holdingNow) { // held now, or until this reconcile found it lost
-      lastHeldNanos = now;
-    }
-    holdingNow = mine != null;
-    specInvalidNow = spec != null && !deleted && SpecCheck.problem(spec) != null;
-    Integer l = spec == null ? null : spec.getLeaseDurationSeconds();
-    leaseSecondsNow = l == null ? 0 : l;
+    return gauges.specInvalid();
   }
 
   String key() {
@@ -152,11 +109,12 @@ final class LeaseWorker {
 
   /** The token of the acquisition this controller holds, if any. */
   Optional<Long> heldToken() {
+    Acquisition mine = lock.mine();
     return mine == null ? Optional.empty() : Optional.of(mine.token());
   }
 
   boolean holding() {
-    return mine != null;
+    return lock.mine() != null;
   }
 
   /**
@@ -179,28 +137,7 @@ final class LeaseWorker {
 
   /** The backend key changed (watch). */
   void onLockEvent(LockEvent e) {
-    switch (e.type()) {
-      case RELEASED -> {
-        if (mine != null && (e.token() == mine.token())) {
-          lose("the backend key was deleted or expired (token " + e.token() + ")");
-        }
-        other.released(e.token());
-        malformed = null;
-      }
-      case ACQUIRED -> {
-        if (mine != null && e.token() == mine.token()) {
-          return;
-        }
-        if (e.holder() == null) {
-          malformed = "backend key " + key + " was written with a malformed value (token " + e.token() + ")";
-          other.forget();
-        } else if (other.watchedAcquisition(new Held(e.holder(), e.token()))) {
-          malformed = null;
-        }
-      }
-      case RESYNC -> needLookup = true;
-      default -> throw new IllegalStateException("unknown event " + e);
-    }
+    lock.onLockEvent(e);
   }
 
   /** The object was deleted: release once no echo can still be in force, then the worker is done. */
@@ -215,7 +152,7 @@ final class LeaseWorker {
 
   /** True when a deleted or stopping lease has nothing left to do. */
   boolean finished() {
-    return (deleted || stopping) && mine == null;
+    return (deleted || stopping) && lock.mine() == null;
   }
 
   /**
@@ -226,7 +163,7 @@ final class LeaseWorker {
     try {
       return reconcileOnce();
     } finally {
-      publish();
+      gauges.publish(lock.mine() != null, spec, deleted);
     }
   }
 
@@ -240,55 +177,54 @@ final class LeaseWorker {
     if (cv.alive()) {
       next = Math.min(next, cv.aliveUntilNanos());
     }
-    stepDown = handOver.stepDown(handOverRequest, mine == null ? Long.MIN_VALUE : mine.token(), now, leaseNanos());
+    stepDown = handOver.stepDown(handOverRequest, lock.mine() == null ? Long.MIN_VALUE : lock.mine().token(), now,
+        leaseNanos());
 
     // 1. Lost without releasing: once heldUntil has passed the session can no longer vouch for the key, and that is
     //    final (a lapse is never revived: HeldUntil).
-    if (mine != null) {
-      long hu = backend.heldUntilNanos();
-      if (hu == Long.MIN_VALUE || hu - now <= 0) {
-        lose("the backend session expired before it could be renewed");
-      }
-    }
+    lock.loseIfLapsed(now);
 
     // 2. Release when the candidate is gone, changed, invalid, or we stop — only once ReleaseRule allows it.
     if (updateState(cv) == LeaseState.RELEASING) {
       ReleaseReason why = ReleaseReason.of(deleted, stopping, cv.invalid() != null, cv.holder().isEmpty(),
-          cv.alive(), mine.holder().equals(cv.holder()), stepDown);
-      if (releaseRule.mayRelease(why, lastEcho, now)) {
-        release(why);
+          cv.alive(), lock.mine().holder().equals(cv.holder()), stepDown);
+      if (releaseRule.mayRelease(why, lock.lastEcho(), now)) {
+        if (lock.release(why)) {
+          handOver.released(why, nanoTime.getAsLong(), leaseNanos());
+        }
       } else {
-        next = Math.min(next, releaseRule.releaseAt(why, lastEcho, now)); // an echo may still be in force
+        next = Math.min(next, releaseRule.releaseAt(why, lock.lastEcho(), now)); // an echo may still be in force
       }
-      if (mine != null) {
+      if (lock.mine() != null) {
         next = Math.min(next, now + retryNanos);
       }
     }
     if (deleted) {
       updateState(cv);
-      return mine == null ? Long.MAX_VALUE : next;
+      return lock.mine() == null ? Long.MAX_VALUE : next;
     }
 
     // 3. Contend for the candidate, or learn who holds the key.
     long acquireFrom = handOver.acquireFrom(handOverRequest, now, leaseNanos());
-    if (cv.candidate() != null && mine == null && acquireFrom - now <= 0) {
-      long standbyUntil = standbyRule.waitUntil(heldElsewhereOnTheWatch() && !needLookup, other.seenAtNanos(), now);
+    if (cv.candidate() != null && lock.mine() == null && acquireFrom - now <= 0) {
+      long standbyUntil = standbyRule.waitUntil(lock.heldElsewhereOnTheWatch() && !lock.needLookup(),
+          lock.otherSeenAtNanos(), now);
       if (standbyUntil - now > 0) {
         next = Math.min(next, standbyUntil); // held elsewhere: the watch tells when it is free
       } else {
-        acquire(cv.candidate(), cv.instance());
-        if (mine == null) {
-          next = Math.min(next, standbyRule.nextAttempt(heldElsewhereOnTheWatch(), nanoTime.getAsLong()));
+        lock.acquire(cv.candidate(), cv.instance());
+        if (lock.mine() == null) {
+          next = Math.min(next, standbyRule.nextAttempt(lock.heldElsewhereOnTheWatch(), nanoTime.getAsLong()));
         }
       }
-    } else if (cv.candidate() != null && mine == null) {
+    } else if (cv.candidate() != null && lock.mine() == null) {
       next = Math.min(next, acquireFrom); // an operator hand-over: another cluster's turn first
-      if (needLookup) {
-        lookup();
+      if (lock.needLookup()) {
+        lock.lookup();
       }
-    } else if (mine == null && needLookup && !stopping) {
-      lookup();
-      if (needLookup) {
+    } else if (lock.mine() == null && lock.needLookup() && !stopping) {
+      lock.lookup();
+      if (lock.needLookup()) {
         next = Math.min(next, now + retryNanos);
       }
     }
@@ -296,11 +232,12 @@ final class LeaseWorker {
     // 4. Echo (or refuse to) and write the status.
     BackendHealth health = backend.health();
     boolean echoRuleHolds = updateState(cv) == LeaseState.HOLDING && echo(health, cv);
-    reportSpecProblems(cv);
-    MultiClusterLeaseStatus desired = renderer.render(new StatusRenderer.View(generation, state, cv, stopping, mine,
-        lastEcho, echoRuleHolds, other.held(), malformed, health, backendError), writer.previousConditions(), clock.instant());
-    reportRenewDeadline(desired);
-    if (mine != null) {
+    events.specProblems(cv);
+    MultiClusterLeaseStatus desired = renderer.render(new StatusRenderer.View(generation, state, cv, stopping,
+        lock.mine(), lock.lastEcho(), echoRuleHolds, lock.otherHeld(), lock.malformed(), health, lock.backendError()),
+        writer.previousConditions(), clock.instant());
+    events.renewDeadline(desired);
+    if (lock.mine() != null) {
       long hu = backend.heldUntilNanos();
       if (hu != Long.MIN_VALUE) {
         long ruleEnds = echoRule.grantEndsAt(hu, spec.getRenewDeadlineMilliseconds());
@@ -308,7 +245,7 @@ final class LeaseWorker {
         next = Math.min(next, hu);
       }
     }
-    next = Math.min(next, writer.write(desired, mine == null && !stopping, now));
+    next = Math.min(next, writer.write(desired, lock.mine() == null && !stopping, now));
     if (writer.failed()) {
       next = Math.min(next, now + Math.min(retryNanos, Duration.ofSeconds(1).toNanos()));
     }
@@ -316,12 +253,13 @@ final class LeaseWorker {
   }
 
   private LeaseState updateState(CandidateView cv) {
+    Acquisition mine = lock.mine();
     state = LeaseState.of(mine != null, mine != null && mine.serves(cv.candidate(), cv.instance()) && stepDown == null,
-        other.held() != null, cv.candidate() != null);
+        lock.otherHeld() != null, cv.candidate() != null);
     return state;
   }
 
-  // ------------------------------------------------------------------------------------------- transitions
+  // ------------------------------------------------------------------------------------------- echo
 
   /**
    * HOLDING: whether the echo rule holds right now; if so and the heartbeat is new, it is echoed with the window
@@ -333,147 +271,15 @@ final class LeaseWorker {
     OptionalLong grant = health.reachable()
         ? echoRule.grant(backend.heldUntilNanos(), echoAt, spec.getRenewDeadlineMilliseconds())
         : OptionalLong.empty();
-    if (grant.isPresent() && spec.getRenewTime() != null
-        && (lastEcho == null || !Objects.equals(spec.getRenewTime(), lastEcho.renewTime()))) {
-      lastEcho = new LastEcho(spec.getRenewTime(), heartbeat.changedAtNanos(), grant.getAsLong());
-      metrics.echoed();
+    if (grant.isPresent() && spec.getRenewTime() != null) {
+      lock.echoed(spec.getRenewTime(), heartbeat.changedAtNanos(), grant.getAsLong());
     }
     return grant.isPresent();
-  }
-
-  private void acquire(String candidate, String instance) {
-    Instant at = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    try {
-      AcquireResult r = backend.acquire(key, new LockValue(candidate, cfg.clusterName(), at));
-      backendError = null;
-      malformed = null;
-      needLookup = false;
-      if (r instanceof AcquireResult.Granted g) {
-        mine = new Acquisition(candidate, instance, g.token(), at);
-        other.forget();
-        lastEcho = null;
-        metrics.acquired();
-        metrics.held(1);
-        LOG.info("{}: acquired the global lock for candidate {} (fencing token {})", key, candidate, g.token());
-        out.event(namespace, name, "Normal", Conditions.REASON_ACQUIRED, "candidate " + candidate + " of cluster "
-            + cfg.clusterName() + " acquired the global lock (fencing token " + g.token() + ")");
-      } else if (r instanceof AcquireResult.HeldBy h) {
-        if (other.held() == null || other.held().token() != h.token()) {
-          LOG.debug("{}: held by {} of cluster {} (token {})", key, h.holder().holder(), h.holder().cluster(),
-              h.token());
-        }
-        other.learned(new Held(h.holder(), h.token()));
-      }
-    } catch (MalformedValueException e) {
-      onMalformed(e);
-    } catch (BackendException e) {
-      onBackendError("acquire", e);
-    }
-  }
-
-  private void lookup() {
-    try {
-      Optional<Held> h = backend.current(key);
-      if (h.isPresent()) {
-        other.learned(h.get());
-      } else {
-        other.forget();
-      }
-      malformed = null;
-      backendError = null;
-      needLookup = false;
-    } catch (MalformedValueException e) {
-      onMalformed(e);
-      needLookup = false;
-    } catch (BackendException e) {
-      onBackendError("current", e);
-    }
-  }
-
-  /**
-   * Another cluster's session holds the key, the backend answers, and the watch will report the end of that hold
-   * ({@link OtherHolder#heldElsewhereOnTheWatch}: never for a key held in this cluster's own name).
-   */
-  private boolean heldElsewhereOnTheWatch() {
-    return malformed == null && backendError == null && other.heldElsewhereOnTheWatch(cfg.clusterName());
-  }
-
-  private void release(ReleaseReason why) {
-    try {
-      backend.release(key, mine.token());
-      backendError = null;
-      LOG.info("{}: released the global lock of {} (token {}): {}", key, mine.holder(), mine.token(), why.label());
-      out.event(namespace, name, "Normal", Conditions.REASON_RELEASED, "released the global lock of candidate "
-          + mine.holder() + " (fencing token " + mine.token() + "): " + why.label());
-      metrics.released(why.label());
-      metrics.held(-1);
-      handOver.released(why, nanoTime.getAsLong(), leaseNanos());
-      mine = null;
-      lastEcho = null;
-      needLookup = true;
-    } catch (BackendException e) {
-      onBackendError("release", e);
-    }
   }
 
   /** {@code L} of the spec in nanoseconds; 0 without one. */
   private long leaseNanos() {
     Integer l = spec == null ? null : spec.getLeaseDurationSeconds();
     return l == null ? 0 : Duration.ofSeconds(l).toNanos();
-  }
-
-  private void lose(String why) {
-    LOG.warn("{}: lost the global lock of {} (token {}): {}", key, mine.holder(), mine.token(), why);
-    out.event(namespace, name, "Warning", "GlobalLockLost", "lost the global lock of candidate " + mine.holder()
-        + " (fencing token " + mine.token() + "): " + why + "; contending again when the backend is reachable");
-    metrics.lost();
-    metrics.held(-1);
-    mine = null;
-    lastEcho = null;
-    needLookup = true;
-  }
-
-  private void onMalformed(MalformedValueException e) {
-    malformed = e.getMessage();
-    other.forget();
-    backendError = null;
-    if (!Objects.equals(lastMalformedEvent, e.getMessage())) {
-      lastMalformedEvent = e.getMessage();
-      LOG.error("{}: {}", key, e.getMessage());
-      out.event(namespace, name, "Warning", Conditions.REASON_MALFORMED_BACKEND_VALUE, e.getMessage());
-    }
-  }
-
-  private void onBackendError(String op, BackendException e) {
-    metrics.backendError(op);
-    if (Thread.currentThread().isInterrupted()) {
-      LOG.debug("{}: backend {} interrupted by shutdown: {}", key, op, e.getMessage());
-    } else if (!Objects.equals(backendError, e.getMessage())) {
-      LOG.warn("{}: backend {} failed: {}", key, op, e.getMessage());
-    }
-    backendError = e.getMessage();
-  }
-
-  // ------------------------------------------------------------------------------------------- output
-
-  /** One Warning event per new spec problem. */
-  private void reportSpecProblems(CandidateView cv) {
-    String invalid = cv.invalid();
-    if (invalid != null && !invalid.equals(lastInvalid)) {
-      LOG.warn("{}: {}", key, invalid);
-      out.event(namespace, name, "Warning", Conditions.REASON_INVALID_SPEC, invalid);
-    }
-    lastInvalid = invalid;
-  }
-
-  /** One Warning event per new RenewDeadlineCovered=False message. */
-  private void reportRenewDeadline(MultiClusterLeaseStatus st) {
-    String tooLong = st.condition(Conditions.RENEW_DEADLINE_COVERED)
-        .filter(c -> Conditions.FALSE.equals(c.getStatus())).map(Condition::getMessage).orElse(null);
-    if (tooLong != null && !tooLong.equals(lastTooLong)) {
-      LOG.warn("{}: {}", key, tooLong);
-      out.event(namespace, name, "Warning", Conditions.REASON_RENEW_DEADLINE_TOO_LONG, tooLong);
-    }
-    lastTooLong = tooLong;
   }
 }
