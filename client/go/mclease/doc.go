@@ -11,7 +11,9 @@
 //
 //   - Local election on spec: this process writes spec when it holds it, when it is free, or when the holder's
 //     (holderIdentity, renewTime) has not changed for the holder's LeaseDuration as observed on this process's
-//     monotonic clock. Writes carry the resourceVersion; a 409 means another candidate won this round.
+//     monotonic clock. A spec write is a CAS on the spec it decided on (specpatch.go: JSON Patch tests on
+//     holderIdentity, holderInstance and renewTime), so status writes never refuse it; a 409 means another
+//     candidate won this round.
 //   - Heartbeat: spec.renewTime = T (microseconds, strictly increasing), spec.renewDeadlineMilliseconds = D and
 //     spec.holderInstance, random per Lock; the Lock remembers T → t0, the monotonic instant of the write request.
 //   - Confirmation: leader iff status.leader is this identity and status.observedRenewTime is a T this instance

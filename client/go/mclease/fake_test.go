@@ -9,18 +9,19 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clocktesting "k8s.io/utils/clock/testing"
 	"strconv"
 )
 
-// fakeServer plays the API server for one object (resourceVersion CAS, 409s on demand, a watch) and, through
-// echo, the election controller's status writes.
+// fakeServer plays the API server for one object (spec writes a CAS on the decided-on fields of spec, as specPatch's
+// tests are on a real server; 409s on demand; a watch) and, through echo, the election controller's status writes.
 type fakeServer struct {
 	mu          sync.Mutex
 	obj         *unstructured.Unstructured
 	rv          int64
-	conflicts   int   // the next n updates answer 409
+	conflicts   int   // the next n spec writes answer 409
 	getErr      error // every get answers this
 	hideOnce    bool  // the next get answers "not found" although the object exists (another creator was faster)
 	writes      []leaseSpec
@@ -30,15 +31,15 @@ type fakeServer struct {
 	registered  chan struct{}   // one value per watcher that registered
 	vouch       bool            // what vouches answers: the watch has listed and is watching
 	reqs        requests        // what the lock sent
-	tried       []leaseSpec     // the spec of every update received, refused ones included
+	tried       []leaseSpec     // the spec of every spec write received, refused ones included
 	loseAnswer  bool            // the next write lands, reaches no watcher, and its answer is lost (a timeout)
 }
 
 // requests counts what the API server received, by kind.
-type requests struct{ get, create, update int }
+type requests struct{ get, create, write int }
 
 func (r requests) String() string {
-	return fmt.Sprintf("%d get, %d create, %d update", r.get, r.create, r.update)
+	return fmt.Sprintf("%d get, %d create, %d spec write", r.get, r.create, r.write)
 }
 
 func newFake() *fakeServer { return &fakeServer{registered: make(chan struct{}, 16)} }
@@ -69,26 +70,38 @@ func (f *fakeServer) create(_ context.Context, u *unstructured.Unstructured) (*l
 	return f.store(u)
 }
 
-func (f *fakeServer) update(_ context.Context, u *unstructured.Unstructured) (*leaseObject, error) {
+func (f *fakeServer) writeSpec(_ context.Context, base *leaseObject, spec leaseSpec) (*leaseObject, error) {
 	f.mu.Lock()
-	f.reqs.update++
-	if o, err := fromUnstructured(u); err == nil {
-		f.tried = append(f.tried, o.spec)
-	}
+	f.reqs.write++
+	f.tried = append(f.tried, spec)
 	if f.obj == nil {
 		f.mu.Unlock()
-		return nil, apierrors.NewNotFound(gr, u.GetName())
+		return nil, apierrors.NewNotFound(gr, base.meta.Name)
 	}
-	if f.conflicts > 0 || u.GetResourceVersion() != f.obj.GetResourceVersion() {
+	if f.conflicts > 0 || !sameDecidedOn(base, f.obj) {
 		f.conflicts = max(0, f.conflicts-1)
 		f.mu.Unlock()
-		return nil, apierrors.NewConflict(gr, u.GetName(), nil)
+		return nil, apierrors.NewConflict(gr, base.meta.Name, nil)
 	}
-	u = u.DeepCopy()
-	if st, ok := f.obj.Object["status"]; ok {
-		u.Object["status"] = st // the main resource never changes status
-	}
+	u := f.obj.DeepCopy() // status and metadata as stored: the main resource never changes status
+	m, _ := runtime.DefaultUnstructuredConverter.ToUnstructured(&spec)
+	u.Object["spec"] = m
 	return f.store(u)
+}
+
+// sameDecidedOn: what specPatch's tests check, on the stored object (an absent field equals null).
+func sameDecidedOn(base *leaseObject, stored *unstructured.Unstructured) bool {
+	seen, hadSpec := seenSpec(base)
+	now, hasSpec := stored.Object["spec"].(map[string]any)
+	if !hadSpec || !hasSpec {
+		return !hadSpec && !hasSpec
+	}
+	for _, f := range decidedOn {
+		if seen[f] != now[f] {
+			return false
+		}
+	}
+	return true
 }
 
 // store saves u as the new state; called with mu held, releases it before telling the watchers.
@@ -124,7 +137,7 @@ func (f *fakeServer) remove() {
 	}
 }
 
-// triedSpecs are the specs of every update received, refused ones included.
+// triedSpecs are the specs of every spec write received, refused ones included.
 func (f *fakeServer) triedSpecs() []leaseSpec {
 	f.mu.Lock()
 	defer f.mu.Unlock()

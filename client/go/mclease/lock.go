@@ -278,8 +278,9 @@ func (l *Lock) heartbeat(ctx context.Context) {
 	switch {
 	case err == nil:
 	case apierrors.IsConflict(err) && fromWatch:
-		// a status write had just overtaken the watch's state (an echo often lands right before a new leader's first
-		// refresh): read and write the same heartbeat once more now, or the refresh waits a tick
+		// another write had just overtaken the watch's state (with update instead of patch, any status write; with
+		// patch, our own earlier write whose answer was lost): read and write the same heartbeat once more now if spec
+		// is still ours, or the refresh waits a tick
 		l.problems.clear()
 		l.retryOnARead(ctx, spec, took)
 	case apierrors.IsConflict(err):
@@ -385,14 +386,10 @@ func (l *Lock) retryOnARead(ctx context.Context, spec leaseSpec, took string) {
 	}
 }
 
-// writeHeartbeat writes spec on base (a resourceVersion CAS) and takes the answer in; it returns the API server's
-// refusal for the caller to judge.
+// writeHeartbeat writes spec on base (a CAS on its spec: store.writeSpec) and takes the answer in; it returns the API
+// server's refusal for the caller to judge.
 func (l *Lock) writeHeartbeat(ctx context.Context, base *leaseObject, spec leaseSpec, took string) error {
-	obj, err := base.withSpec(spec)
-	if err != nil {
-		return err
-	}
-	written, err := l.store.update(ctx, obj)
+	written, err := l.store.writeSpec(ctx, base, spec)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func TestConflictsAreRacesNotErrors(t *testing.T) {
 		setup     func(*fakeServer)
 		wantAfter string // spec holder after the next tick
 	}{
-		{"update loses the resourceVersion race", func(s *fakeServer) {
+		{"a spec write loses the race", func(s *fakeServer) {
 			s.setSpec(leaseSpec{})
 			s.conflicts = 1
 		}, "a"},

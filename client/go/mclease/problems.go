@@ -13,7 +13,7 @@ import (
 )
 
 const rbacHint = `grant the candidate's ServiceAccount a Role with the rule {apiGroups: ["mclease.dev"], ` +
-	`resources: ["multiclusterleases"], verbs: ["get", "list", "watch", "create", "update"]} and a RoleBinding`
+	`resources: ["multiclusterleases"], verbs: ["get", "list", "watch", "create", "update", "patch"]} and a RoleBinding`
 
 // problems logs each distinct problem once (and once when it is gone), so that a lock that cannot talk to its API
 // server says what to grant, install or create without a line per tick; Problem() returns the current text.

@@ -13,7 +13,7 @@ const releaseAttempts = 3
 
 // Release gives up this cluster's local candidacy now if this instance holds it, so the election controller frees
 // the global lock at once instead of after LeaseDuration. It stops counting itself leader before it writes
-// spec.holderIdentity = "" (resourceVersion CAS, re-read and retried on conflict), and forgets its heartbeats, so
+// spec.holderIdentity = "" (a CAS on spec, re-read and retried when spec changed first), and forgets its heartbeats, so
 // no echo that arrives late can make it leader again. client-go calls it through Update when ReleaseOnCancel is set
 // and it led; a candidate that held spec but was never confirmed is released only by Release or Close. While the
 // watch vouches that this instance holds spec, the release is one write.
@@ -39,11 +39,7 @@ func (l *Lock) Release(ctx context.Context) error {
 		lease := int64(l.cfg.LeaseDuration / time.Second)
 		spec := leaseSpec{HolderIdentity: "", LeaseDurationSeconds: &lease, RenewTime: formatMicro(l.nextT())}
 		l.mu.Unlock()
-		obj, err := cur.withSpec(spec)
-		if err != nil {
-			return err
-		}
-		written, err := l.store.update(ctx, obj)
+		written, err := l.store.writeSpec(ctx, cur, spec)
 		switch {
 		case err == nil:
 			l.observe(written)
@@ -58,7 +54,7 @@ func (l *Lock) Release(ctx context.Context) error {
 			return fmt.Errorf("%s: cannot release: %s", l.subject, l.Problem())
 		}
 		if readConflicts++; readConflicts >= releaseAttempts {
-			return fmt.Errorf("%s: release lost %d resourceVersion races in a row", l.subject, releaseAttempts)
+			return fmt.Errorf("%s: release lost %d races for spec in a row", l.subject, releaseAttempts)
 		}
 		klog.V(4).Infof("%s: conflict while releasing, re-reading", l.subject)
 	}

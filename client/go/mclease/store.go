@@ -2,6 +2,7 @@ package mclease
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -9,19 +10,22 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 )
 
-// store is the lock's whole view of the API server: read, create and update one object (optimistic concurrency on
-// resourceVersion, a conflict is apierrors' 409) and watch it. The unit tests replace it with a fake that plays the
+// store is the lock's whole view of the API server: read and create one object, write its spec as a compare-and-swap
+// on spec alone (specPatch; a spec changed since is apierrors' 409, as a lost resourceVersion race was) and watch it. The unit tests replace it with a fake that plays the
 // API server and, through status, the election controller.
 type store interface {
 	// get returns (nil, nil) when the object does not exist.
 	get(ctx context.Context) (*leaseObject, error)
 	create(ctx context.Context, obj *unstructured.Unstructured) (*leaseObject, error)
-	update(ctx context.Context, obj *unstructured.Unstructured) (*leaseObject, error)
+	// writeSpec writes spec on base (the state a decision was made on): a 409 when spec changed since.
+	writeSpec(ctx context.Context, base *leaseObject, spec leaseSpec) (*leaseObject, error)
 	// watch calls onChange with every new state (nil: deleted) until ctx is done, reconnecting on its own.
 	watch(ctx context.Context, onChange func(*leaseObject))
 	// vouches reports whether the watch vouches that what it delivered is the object's newest state, give or take
@@ -41,6 +45,11 @@ type dynamicStore struct {
 
 	mu     sync.Mutex
 	synced func() bool // the informer's HasSynced, once watch runs
+
+	// What the server said when it refused a patch with 403 ("": patches go through), and whether the fallback to
+	// update was said. Only writeSpec touches them, and the lock calls it holding io.
+	patchRefusal string
+	fallbackSaid bool
 }
 
 func newDynamicStore(c dynamic.Interface, namespace, name, host string) *dynamicStore {
@@ -66,10 +75,44 @@ func (s *dynamicStore) create(ctx context.Context, obj *unstructured.Unstructure
 	return fromUnstructured(u)
 }
 
-func (s *dynamicStore) update(ctx context.Context, obj *unstructured.Unstructured) (*leaseObject, error) {
-	u, err := s.client.Namespace(s.namespace).Update(ctx, obj, metav1.UpdateOptions{FieldManager: "mclease-candidate"})
+// writeSpec patches (specPatch). Where the candidate's Role grants update but not patch (the rule docs/client.md gave
+// before 0.3), the first 403 on a patch switches this store to update, a resourceVersion CAS, for the rest of its
+// life, with one warning that says what to grant: the election keeps working, only its writes conflict with status
+// writes again.
+func (s *dynamicStore) writeSpec(ctx context.Context, base *leaseObject, spec leaseSpec) (*leaseObject, error) {
+	if s.patchRefusal == "" {
+		patch, err := specPatch(base, spec)
+		if err != nil {
+			return nil, err
+		}
+		u, err := s.client.Namespace(s.namespace).Patch(ctx, s.name, types.JSONPatchType, patch,
+			metav1.PatchOptions{FieldManager: "mclease-candidate"})
+		switch {
+		case err == nil:
+			return fromUnstructured(u)
+		case refusedAsStale(err):
+			return nil, apierrors.NewConflict(GroupVersionResource.GroupResource(), s.name,
+				fmt.Errorf("spec changed since it was read (%w)", err))
+		case !apierrors.IsForbidden(err):
+			return nil, err
+		}
+		s.patchRefusal = err.Error()
+	}
+	obj, err := base.withSpec(spec)
 	if err != nil {
 		return nil, err
+	}
+	u, err := s.client.Namespace(s.namespace).Update(ctx, obj, metav1.UpdateOptions{FieldManager: "mclease-candidate"})
+	if err != nil {
+		return nil, err // a Role that grants neither verb is explained by the update's own 403
+	}
+	if !s.fallbackSaid {
+		s.fallbackSaid = true
+		klog.Warningf("%s/%s: may not patch %s in namespace %s; writing spec with update (a resourceVersion CAS) "+
+			"until this process restarts, which the controller's status writes make fail now and then (a release or "+
+			"heartbeat then costs a read and a second write); add \"patch\" to the verbs of the candidate's Role "+
+			"(controller/deploy/clusterrole-candidate.yaml has it). Server said: %s", s.namespace, s.name,
+			GroupVersionResource.GroupResource(), s.namespace, s.patchRefusal)
 	}
 	return fromUnstructured(u)
 }

@@ -42,6 +42,14 @@ type tickStep struct {
 
 func behind(r *rig) { r.srv.setBehind(true) }
 
+// ownSpecBehind: spec still ours but with another renewTime than the watch's state has (e.g. a write of ours whose
+// answer was lost): a spec write decided on the watch's state is refused as stale.
+func ownSpecBehind(r *rig) {
+	s := r.srv.spec()
+	s.RenewTime = formatMicro(r.wall.Now().Add(-time.Second))
+	r.srv.setSpec(s)
+}
+
 func all(fs ...func(*rig)) func(*rig) {
 	return func(r *rig) {
 		for _, f := range fs {
@@ -73,8 +81,8 @@ func TestWhatATickSends(t *testing.T) {
 					t.Fatal("not leader")
 				}
 			}},
-		{name: "leader whose confirmation is two ticks old: one update, no get", setup: leading,
-			steps: []tickStep{{advance: 2 * sec}, {advance: 2 * sec, want: requests{update: 1}}, {before: echo, advance: 2 * sec}}},
+		{name: "leader whose confirmation is two ticks old: one write, no get", setup: leading,
+			steps: []tickStep{{advance: 2 * sec}, {advance: 2 * sec, want: requests{write: 1}}, {before: echo, advance: 2 * sec}}},
 		{name: "a live local peer holds spec: the standby sends nothing", setup: peerHolds,
 			steps: []tickStep{{advance: 0}, {before: bHeartbeats, advance: 2 * sec}, {before: bHeartbeats, advance: 2 * sec}},
 			check: func(t *testing.T, r *rig) {
@@ -82,11 +90,11 @@ func TestWhatATickSends(t *testing.T) {
 					t.Fatalf("spec held by %q", h)
 				}
 			}},
-		{name: "a holder that does not lead: one update once D - 4.2R has passed", setup: holding,
-			steps: []tickStep{{advance: sec}, {advance: sec, want: requests{update: 1}}, {advance: sec}}},
-		{name: "a holder on an object no controller has served (no status): one update once (L - 2.2R)/2 has passed",
+		{name: "a holder that does not lead: one write once D - 4.2R has passed", setup: holding,
+			steps: []tickStep{{advance: sec}, {advance: sec, want: requests{write: 1}}, {advance: sec}}},
+		{name: "a holder on an object no controller has served (no status): one write once (L - 2.2R)/2 has passed",
 			setup: func(r *rig) { r.srv.setVouch(true); r.tick(0) },
-			steps: []tickStep{{advance: 2 * sec}, {advance: 2 * sec}, {advance: 2 * sec, want: requests{update: 1}},
+			steps: []tickStep{{advance: 2 * sec}, {advance: 2 * sec}, {advance: 2 * sec, want: requests{write: 1}},
 				{advance: 2 * sec}}},
 		{name: "a missing object: one create", setup: func(r *rig) { r.srv.setVouch(true) },
 			steps: []tickStep{{advance: 0, want: requests{create: 1}}}},
@@ -94,19 +102,25 @@ func TestWhatATickSends(t *testing.T) {
 			steps: []tickStep{
 				{advance: 0, want: requests{get: 1, create: 1}},
 				{before: echo, advance: 2 * sec, want: requests{get: 1}},
-				{advance: 2 * sec, want: requests{get: 1, update: 1}},
+				{advance: 2 * sec, want: requests{get: 1, write: 1}},
 			}},
 		{name: "watch broken: every tick reads first, until it vouches again", setup: leading,
 			steps: []tickStep{
 				{before: func(r *rig) { r.srv.setVouch(false) }, advance: 2 * sec, want: requests{get: 1}},
-				{advance: 2 * sec, want: requests{get: 1, update: 1}},
+				{advance: 2 * sec, want: requests{get: 1, write: 1}},
 				{before: all(echo, func(r *rig) { r.srv.setVouch(true) }), advance: 2 * sec},
-				{advance: 2 * sec, want: requests{update: 1}},
+				{advance: 2 * sec, want: requests{write: 1}},
 			}},
-		{name: "renewal refused as stale (409): a get and the same heartbeat again at once", setup: leading,
+		{name: "a status write behind the watch does not refuse the renewal: one write", setup: leading,
 			steps: []tickStep{
 				{advance: 2 * sec},
-				{before: all(behind, echo), advance: 2 * sec, want: requests{get: 1, update: 2}},
+				{before: all(behind, echo), advance: 2 * sec, want: requests{write: 1}},
+			}},
+		{name: "renewal refused as stale (spec changed behind the watch): a get and the same heartbeat again at once",
+			setup: leading,
+			steps: []tickStep{
+				{advance: 2 * sec},
+				{before: all(behind, ownSpecBehind), advance: 2 * sec, want: requests{get: 1, write: 2}},
 				{before: all(func(r *rig) { r.srv.setBehind(false) }, echo), advance: 2 * sec},
 			},
 			check: func(t *testing.T, r *rig) {
@@ -121,12 +135,12 @@ func TestWhatATickSends(t *testing.T) {
 		{name: "renewal refused twice: the next tick reads first", setup: leading,
 			steps: []tickStep{
 				{before: func(r *rig) { r.srv.mu.Lock(); r.srv.conflicts = 2; r.srv.mu.Unlock() }, advance: 4 * sec,
-					want: requests{get: 1, update: 2}},
-				{advance: 2 * sec, want: requests{get: 1, update: 1}},
+					want: requests{get: 1, write: 2}},
+				{advance: 2 * sec, want: requests{get: 1, write: 1}},
 			}},
 		{name: "a write refused as stale that is no renewal (spec taken): the next tick reads first", setup: holding,
 			steps: []tickStep{
-				{before: all(behind, bHeartbeats), advance: 2 * sec, want: requests{update: 1, get: 1}},
+				{before: all(behind, bHeartbeats), advance: 2 * sec, want: requests{write: 1, get: 1}},
 				{advance: 2 * sec, want: requests{get: 1}},
 				{advance: 2 * sec},
 			},
@@ -142,9 +156,9 @@ func TestWhatATickSends(t *testing.T) {
 				{advance: 2 * sec, want: requests{get: 1}},
 				{advance: 2 * sec},
 			}},
-		{name: "the object deleted behind the watch: the update's 404 makes the next tick read and create", setup: holding,
+		{name: "the object deleted behind the watch: the write's 404 makes the next tick read and create", setup: holding,
 			steps: []tickStep{
-				{before: all(behind, func(r *rig) { r.srv.remove() }), advance: 2 * sec, want: requests{update: 1}},
+				{before: all(behind, func(r *rig) { r.srv.remove() }), advance: 2 * sec, want: requests{write: 1}},
 				{advance: 2 * sec, want: requests{get: 1, create: 1}},
 				{advance: sec},
 			},
@@ -187,27 +201,29 @@ func TestWhatAReleaseSends(t *testing.T) {
 		want       requests
 		wantHolder string
 	}{
-		{"the watch's state is ours: one update", holding, requests{update: 1}, ""},
-		{"the watch's state is stale (409): update, get, update",
-			all(holding, behind, func(r *rig) { r.srv.echo(7, nil) }), requests{update: 2, get: 1}, ""},
-		{"the watch's state says not ours, a write whose answer was lost holds spec: get, update", func(r *rig) {
+		{"the watch's state is ours: one write", holding, requests{write: 1}, ""},
+		{"a status write behind the watch: still one write",
+			all(holding, behind, func(r *rig) { r.srv.echo(7, nil) }), requests{write: 1}, ""},
+		{"spec changed behind the watch (409): write, get, write",
+			all(holding, behind, ownSpecBehind), requests{write: 2, get: 1}, ""},
+		{"the watch's state says not ours, a write whose answer was lost holds spec: get, write", func(r *rig) {
 			r.srv.setVouch(true)
 			r.srv.mu.Lock()
 			r.srv.loseAnswer = true
 			r.srv.mu.Unlock()
 			r.tick(0)
-		}, requests{get: 1, update: 1}, ""},
+		}, requests{get: 1, write: 1}, ""},
 		{"not ours, and the read agrees: one get, nothing written", peerHolds, requests{get: 1}, "b"},
-		{"the object deleted behind the watch: the update's 404, then a read finds nothing",
-			all(holding, behind, func(r *rig) { r.srv.remove() }), requests{update: 1, get: 1}, ""},
-		{"the watch does not vouch: get, update", func(r *rig) { r.tick(0) }, requests{get: 1, update: 1}, ""},
+		{"the object deleted behind the watch: the write's 404, then a read finds nothing",
+			all(holding, behind, func(r *rig) { r.srv.remove() }), requests{write: 1, get: 1}, ""},
+		{"the watch does not vouch: get, write", func(r *rig) { r.tick(0) }, requests{get: 1, write: 1}, ""},
 		{"a tick's write was refused as stale: the release reads first", all(holding, func(r *rig) {
 			r.srv.setBehind(true)
 			r.srv.setSpec(leaseSpec{HolderIdentity: "b", RenewTime: formatMicro(r.wall.Now())})
 			r.tick(2 * sec) // 409, the read shows b: the next request reads first
 			r.srv.setBehind(false)
 			r.srv.setSpec(leaseSpec{HolderIdentity: "a", HolderInstance: r.lock.Instance(), RenewTime: formatMicro(r.wall.Now())})
-		}), requests{get: 1, update: 1}, ""},
+		}), requests{get: 1, write: 1}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ final class ApiErrors {
 
   static final String RBAC_HINT = "grant the candidate's ServiceAccount a Role with the rule "
       + "{apiGroups: [\"" + MultiClusterLease.GROUP + "\"], resources: [\"" + MultiClusterLease.PLURAL
-      + "\"], verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\"]} and a RoleBinding";
+      + "\"], verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\", \"patch\"]} and a RoleBinding";
 
   private final String namespace;
   private final String name;

@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The lock's I/O on its one object, run on the lock's io lane: a tick's read and at most one heartbeat write (or the
  * create), and the release. What to write is never decided here: the {@link Ledger} (the lock, under its monitor)
- * says whether a heartbeat may be written and which T, and takes in every state read or written. Every write is a
- * resourceVersion CAS; a 409 is another writer's turn, not an error.
+ * says whether a heartbeat may be written and which T, and takes in every state read or written. Every spec write is
+ * a CAS on the spec it decided on ({@link SpecWriter}), the create one on the name; a 409 is another writer's turn,
+ * not an error.
  *
  * <p>A tick reads the object only when the watch cannot vouch for its state ({@link Ledger#known}) or the last write
  * found it stale (a 404, or a 409 that a renewal's immediate read and second write did not get past): a tick that
@@ -65,6 +66,7 @@ final class HeartbeatWriter {
   private final Problems problems;
   private final Problems schemaProblems;
   private final Ledger ledger;
+  private final SpecWriter specs;
   /** A write on the watch's state was refused as stale: read before the next decision. Only the io lane touches it. */
   private boolean readNext;
 
@@ -81,6 +83,7 @@ final class HeartbeatWriter {
     this.problems = problems;
     this.schemaProblems = schemaProblems;
     this.ledger = ledger;
+    this.specs = new SpecWriter(namespace, subject, LOG);
   }
 
   /** The tick: read (unless the watch vouches for the state), maybe one spec write (or the create), observe. */
@@ -114,8 +117,9 @@ final class HeartbeatWriter {
       writeHeartbeat(client, current, h);
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT && known != null) {
-        // decided on the watch's state, which a status write had just overtaken (an echo lands right before a new
-        // leader's first refresh): read and write the same heartbeat once more now, or the refresh waits a tick
+        // decided on the watch's state, which another write had just overtaken (with update instead of patch, any
+        // status write; with patch, our own earlier write whose answer was lost): read and write the same heartbeat
+        // once more now if spec is still ours, or the refresh waits a tick
         problems.clear();
         retryOnARead(client, h);
       } else if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
@@ -162,9 +166,9 @@ final class HeartbeatWriter {
     }
   }
 
-  /** Writes heartbeat {@code h} on {@code base} (a resourceVersion CAS) and takes in the answer. */
+  /** Writes heartbeat {@code h} on {@code base} (a CAS on its spec) and takes in the answer. */
   private void writeHeartbeat(KubernetesClient client, MultiClusterLease base, Heartbeat h) {
-    MultiClusterLease written = client.resource(withSpec(base, heartbeatSpec(h.t()))).update();
+    MultiClusterLease written = specs.write(client, base, heartbeatSpec(h.t()));
     problems.clear();
     if (!h.took().isEmpty()) {
       LOG.info("{}: became this cluster's local candidate ({}); leader once the election controller confirms",
@@ -196,7 +200,7 @@ final class HeartbeatWriter {
   }
 
   /**
-   * Writes {@code spec.holderIdentity = ""} if this instance holds spec, re-reading on conflict; false when it did not
+   * Writes {@code spec.holderIdentity = ""} if this instance holds spec, re-reading when spec changed first; false when it did not
    * hold it.
    *
    * @throws LockException when the write fails for another reason than losing the object to someone else
@@ -228,8 +232,8 @@ final class HeartbeatWriter {
       // recorded since. No echo may confirm us once the controller can see "" and free the lock at once.
       Instant t = ledger.forgetForRelease();
       try {
-        MultiClusterLease written = client.resource(withSpec(current,
-            new MultiClusterLeaseSpec("", leaseSeconds(), MicroTimes.of(t)))).update();
+        MultiClusterLease written = specs.write(client, current,
+            new MultiClusterLeaseSpec("", leaseSeconds(), MicroTimes.of(t)));
         ledger.observe(written);
         problems.clear();
         LOG.info("{}: released the local candidacy (spec.holderIdentity=\"\")", subject);
@@ -243,7 +247,7 @@ final class HeartbeatWriter {
           throw new LockException(subject + ": cannot release: " + problems.current().orElse(e.getMessage()), e);
         }
         if (read && ++readConflicts >= RELEASE_ATTEMPTS) {
-          throw new LockException(subject + ": release lost " + RELEASE_ATTEMPTS + " resourceVersion races in a row");
+          throw new LockException(subject + ": release lost " + RELEASE_ATTEMPTS + " races for spec in a row");
         }
         LOG.debug("{}: conflict while releasing, re-reading", subject);
       }
@@ -270,14 +274,6 @@ final class HeartbeatWriter {
 
   Resource<MultiClusterLease> resource(KubernetesClient c) {
     return c.resources(MultiClusterLease.class).inNamespace(namespace).withName(name);
-  }
-
-  private static MultiClusterLease withSpec(MultiClusterLease current, MultiClusterLeaseSpec spec) {
-    MultiClusterLease desired = new MultiClusterLease();
-    desired.setMetadata(new ObjectMetaBuilder(current.getMetadata()).build());
-    desired.setSpec(spec);
-    desired.setStatus(null);
-    return desired;
   }
 
   /** Our heartbeat T, with the renewDeadline the controller caps confirmations by, and this lock instance. */

@@ -2,6 +2,7 @@ package dev.mclease.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import dev.mclease.crd.MicroTimes;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseSpec;
@@ -27,8 +28,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The requests of a tick and of a release, on a real kube-apiserver (the shared cluster {@code east}, a fresh
  * namespace per test), with a scripted {@link HeartbeatWriter.Ledger} that says what the watch holds: a state the
- * watch vouches for spares the read, a stale one costs one refused write and a read on the next tick, and without
- * a watch every tick reads first.
+ * watch vouches for spares the read, a status write behind the watch's back costs nothing (spec writes are a CAS on
+ * spec alone, {@link SpecPatch}), a spec write behind it costs one refused write and a read, and without a watch every
+ * tick reads first. A Role without {@code patch} falls back to update.
  */
 class HeartbeatWriterTest {
 
@@ -86,9 +88,16 @@ class HeartbeatWriterTest {
     return admin.resource(m).create();
   }
 
-  /** Another writer's change (a controller's status write): the object's resourceVersion moves on. */
-  private void changedBehindTheWatch() {
+  /** A controller's status write: the object's resourceVersion moves on, its spec does not. */
+  private void statusWrittenBehindTheWatch() {
     EchoingStatusWriter.writeStatus(admin, object(), s -> s.setLeader("someone"));
+  }
+
+  /** Another writer of spec with the same holder (e.g. our own write whose answer was lost): renewTime moves on. */
+  private void specWrittenBehindTheWatch() {
+    MultiClusterLease o = object().get();
+    o.getSpec().setRenewTime(MicroTimes.of(Instant.parse("2026-03-01T12:00:01Z")));
+    admin.resource(o).update();
   }
 
   private Instant renewTime() {
@@ -102,7 +111,7 @@ class HeartbeatWriterTest {
 
     writer.tick(counted);
 
-    assertThat(requests).containsExactly("PUT");
+    assertThat(requests).containsExactly("PATCH");
     assertThat(renewTime()).isEqualTo(ledger.next);
     assertThat(problems.current()).isEmpty();
   }
@@ -119,14 +128,27 @@ class HeartbeatWriterTest {
   }
 
   @Test
-  void aStaleStateCostsOneRefusedWriteThenTheSameHeartbeatIsWrittenOnAFreshRead() {
+  void aStatusWriteTheWatchHasNotDeliveredYetDoesNotRefuseTheHeartbeat() {
     ledger.known = new WatchView.Stored(create(ME));
-    changedBehindTheWatch();
+    statusWrittenBehindTheWatch();
     ledger.next = Instant.parse("2026-03-01T12:00:02Z");
 
     writer.tick(counted);
-    assertThat(requests).as("the write on the stale state (409), a read, the same heartbeat again")
-        .containsExactly("PUT", "GET", "PUT");
+
+    assertThat(requests).as("one write: status is no input of the local election").containsExactly("PATCH");
+    assertThat(renewTime()).isEqualTo(ledger.next);
+    assertThat(object().get().getStatus().getLeader()).as("the status write is kept").isEqualTo("someone");
+  }
+
+  @Test
+  void aStaleSpecCostsOneRefusedWriteThenTheSameHeartbeatIsWrittenOnAFreshRead() {
+    ledger.known = new WatchView.Stored(create(ME));
+    specWrittenBehindTheWatch();
+    ledger.next = Instant.parse("2026-03-01T12:00:02Z");
+
+    writer.tick(counted);
+    assertThat(requests).as("the write on the stale spec (its test fails), a read, the same heartbeat again")
+        .containsExactly("PATCH", "GET", "PATCH");
     assertThat(renewTime()).isEqualTo(ledger.next);
     assertThat(problems.current()).as("a lost race is not a problem").isEmpty();
 
@@ -134,7 +156,7 @@ class HeartbeatWriterTest {
     ledger.known = new WatchView.Stored(ledger.observed);
     ledger.next = Instant.parse("2026-03-01T12:00:04Z");
     writer.tick(counted);
-    assertThat(requests).as("back on the watch's state").containsExactly("PUT");
+    assertThat(requests).as("back on the watch's state").containsExactly("PATCH");
   }
 
   @Test
@@ -146,7 +168,7 @@ class HeartbeatWriterTest {
     ledger.next = Instant.parse("2026-03-01T12:00:02Z");
 
     writer.tick(counted);
-    assertThat(requests).containsExactly("PUT", "GET");
+    assertThat(requests).containsExactly("PATCH", "GET");
     assertThat(object().get().getSpec().getHolderIdentity()).isEqualTo("other");
 
     requests.clear();
@@ -178,22 +200,30 @@ class HeartbeatWriterTest {
     requests.clear();
     writer.tick(counted); // the watch still says "missing": the create loses with 409
     writer.tick(counted);
-    assertThat(requests).containsExactly("POST", "GET", "PUT");
+    assertThat(requests).containsExactly("POST", "GET", "PATCH");
   }
 
   @Test
-  void aReleaseOnTheWatchsStateWritesOnceAndReReadsOnlyOnAConflict() {
+  void aReleaseOnTheWatchsStateWritesOnceAndReReadsOnlyWhenSpecChanged() {
     ledger.known = new WatchView.Stored(create(ME));
     assertThat(writer.release(counted)).isTrue();
-    assertThat(requests).containsExactly("PUT");
+    assertThat(requests).containsExactly("PATCH");
     assertThat(object().get().getSpec().getHolderIdentity()).isEmpty();
 
     object().delete();
     requests.clear();
     ledger.known = new WatchView.Stored(create(ME));
-    changedBehindTheWatch();
+    statusWrittenBehindTheWatch(); // the leader's own echo, landed after the watch's state: no conflict
     assertThat(writer.release(counted)).isTrue();
-    assertThat(requests).containsExactly("PUT", "GET", "PUT");
+    assertThat(requests).containsExactly("PATCH");
+    assertThat(object().get().getSpec().getHolderIdentity()).isEmpty();
+
+    object().delete();
+    requests.clear();
+    ledger.known = new WatchView.Stored(create(ME));
+    specWrittenBehindTheWatch();
+    assertThat(writer.release(counted)).isTrue();
+    assertThat(requests).containsExactly("PATCH", "GET", "PATCH");
     assertThat(object().get().getSpec().getHolderIdentity()).isEmpty();
   }
 
@@ -205,7 +235,26 @@ class HeartbeatWriterTest {
     ledger.known = new WatchView.Stored(notOurs); // e.g. our write's answer was lost, but it landed
 
     assertThat(writer.release(counted)).isTrue();
-    assertThat(requests).containsExactly("GET", "PUT");
+    assertThat(requests).containsExactly("GET", "PATCH");
+  }
+
+  @Test
+  void aRoleWithoutPatchFallsBackToUpdateWithOneWarning() {
+    RealApiServer.grant(cluster, ns, "candidate", "get", "list", "watch", "create", "update");
+    KubernetesClient candidate = cluster.clientAs(ns, "candidate");
+    ledger.known = new WatchView.Stored(create(ME));
+    try (LogCapture log = new LogCapture(MultiClusterLeaseLock.class)) {
+      ledger.next = Instant.parse("2026-03-01T12:00:02Z");
+      writer.tick(candidate);
+      assertThat(renewTime()).isEqualTo(ledger.next);
+      ledger.known = new WatchView.Stored(ledger.observed);
+      ledger.next = Instant.parse("2026-03-01T12:00:04Z");
+      writer.tick(candidate);
+      assertThat(renewTime()).isEqualTo(ledger.next);
+      assertThat(problems.current()).isEmpty();
+      assertThat(log.lines(Level.WARN)).singleElement().satisfies(l -> assertThat(l)
+          .contains("may not patch").contains("update").contains("\"patch\""));
+    }
   }
 
   /** The lock's side, scripted: spec may always be written with {@link #next}, the watch holds {@link #known}. */

@@ -700,11 +700,11 @@ class MultiClusterLeaseLockTest {
       }
       assertThat(a.problem()).hasValueSatisfying(p -> assertThat(p)
           .contains("Forbidden").contains("update").contains("multiclusterleases.mclease.dev")
-          .contains("verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\"]").contains("RoleBinding")
+          .contains("verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\", \"patch\"]").contains("RoleBinding")
           .contains("system:serviceaccount:" + ns + ":candidate")); // the server's own words name who was refused
       assertThat(log.lines(Level.WARN)).hasSize(1);
 
-      RealApiServer.grant(cluster, ns, "candidate", "get", "list", "watch", "create", "update");
+      RealApiServer.grant(cluster, ns, "candidate", "get", "list", "watch", "create", "update", "patch");
       tick();
       a.get(candidate);
       assertThat(a.problem()).isEmpty();

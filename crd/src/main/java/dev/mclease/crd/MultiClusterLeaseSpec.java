@@ -10,8 +10,8 @@ import io.fabric8.kubernetes.api.model.MicroTime;
 import java.util.Objects;
 
 /**
- * Written only by candidates: the local election, run like a {@code coordination.k8s.io} Lease with
- * optimistic concurrency on {@code metadata.resourceVersion}.
+ * Written only by candidates: the local election, run like a {@code coordination.k8s.io} Lease, each write a
+ * compare-and-swap on the spec it decided on (JSON Patch tests, docs/protocol.md rule 1).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MultiClusterLeaseSpec {

@@ -373,7 +373,7 @@ public final class BadInputSteps {
   public void problemNamesTheRuleAndTheServer() {
     assertThat(saLock.problem()).hasValueSatisfying(p -> assertThat(p)
         .contains("grant the candidate's ServiceAccount a Role with the rule {apiGroups: [\"mclease.dev\"], "
-            + "resources: [\"multiclusterleases\"], verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\"]}")
+            + "resources: [\"multiclusterleases\"], verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\", \"patch\"]}")
         .contains("Server said: ")
         .contains("User \"" + serviceAccountUser + "\" cannot create resource \"multiclusterleases\" in API group "
             + "\"mclease.dev\" in the namespace \"" + saNamespace + "\""));

@@ -475,7 +475,7 @@ class DeployOnApiServerTest {
         assertThat(lock.problem()).hasValueSatisfying(p -> assertThat(p).startsWith(
             "Forbidden: may not create multiclusterleases.mclease.dev in namespace " + ns + "; grant the candidate's "
                 + "ServiceAccount a Role with the rule {apiGroups: [\"mclease.dev\"], resources: "
-                + "[\"multiclusterleases\"], verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\"]} and a "
+                + "[\"multiclusterleases\"], verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\", \"patch\"]} and a "
                 + "RoleBinding. Server said: ")
             .contains("User \"" + user + "\" cannot create resource \"multiclusterleases\" in API group "
                 + "\"mclease.dev\" in the namespace \"" + ns + "\"")));

@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
  *   <li>PUT of a custom resource without {@code resourceVersion} answers 422, as custom resources allow no
  *       unconditional update;</li>
  *   <li>PATCH answers 200 (the mock says 202);</li>
+ *   <li>a JSON Patch's {@code test} operations are judged as kube-apiserver judges them ({@link JsonPatchTests}:
+ *       {@code null} matches an absent member; a failed test answers 422);</li>
  *   <li>custom resources are validated against their CRD's OpenAPI schema (422 Invalid), as the result of the
  *       write would be stored (the mock validates nothing);</li>
  *   <li>writes with a query string ({@code ?fieldManager=...}) keep their {@code /status} meaning (the mock
@@ -55,6 +57,7 @@ final class EmbeddedApiDispatcher extends Dispatcher {
   private static final String CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
   private static final String APPLY_PATCH = "application/apply-patch";
   private static final String MERGE_PATCH = "application/merge-patch+json";
+  private static final String JSON_PATCH = "application/json-patch+json";
 
   private final KubernetesCrudDispatcher crud;
   private final AccessRules access;
@@ -158,6 +161,20 @@ final class EmbeddedApiDispatcher extends Dispatcher {
         && get("/api/v1/namespaces/" + r.namespace()) == null) {
       return StatusResponses.failure(404, "NotFound", "namespaces \"" + r.namespace() + "\" not found",
           r.namespace(), "", "namespaces");
+    }
+    if ("PATCH".equals(method) && contentType != null && contentType.startsWith(JSON_PATCH)) {
+      JsonNode patch = parse(body);
+      var failed = JsonPatchTests.firstFailure(patch, get(r.objectPath()));
+      if (failed.isPresent()) {
+        // kube-apiserver drops the library's text and names nothing: the clients tell this from a schema refusal so
+        LOG.debug("JSON patch of {} refused: {}", r.path(), failed.get());
+        return StatusResponses.json(422, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+            + "\"status\":\"Failure\",\"message\":\"" + JsonPatchTests.SERVER_MESSAGE + "\",\"reason\":\"Invalid\","
+            + "\"details\":{},\"code\":422}");
+      }
+      if (patch != null && patch.isArray()) {
+        body = Serialization.asJson(JsonPatchTests.withoutTests(patch)).getBytes(StandardCharsets.UTF_8);
+      }
     }
     if (r.isCustomGroup()) {
       MockResponse refused = "PUT".equals(method) ? checkResourceVersion(r, body) : null;

@@ -166,6 +166,30 @@ abstract class ApiSemanticsContract {
     assertThat(mcls.inNamespace(ns).withName("e").get().getStatus().getLeader()).isEqualTo("pod-1");
   }
 
+  /** The clients' spec writes are CASes of JSON Patch tests (docs/protocol.md, rule 1): a real server's semantics. */
+  @Test
+  void jsonPatchTestsAreACompareAndSwapInWhichNullMatchesAnAbsentMember() throws Exception {
+    mcls.inNamespace(ns).resource(lease("t", "pod-1")).create(); // no renewTime
+    String cas = "[{\"op\":\"test\",\"path\":\"/spec/holderIdentity\",\"value\":\"pod-1\"},"
+        + "{\"op\":\"test\",\"path\":\"/spec/renewTime\",\"value\":null},"
+        + "{\"op\":\"add\",\"path\":\"/spec/holderIdentity\",\"value\":\"pod-2\"}]";
+    assertThat(http("PATCH", path("t", ""), cas, "application/json-patch+json").statusCode()).isEqualTo(200);
+    assertThat(mcls.inNamespace(ns).withName("t").get().getSpec().getHolderIdentity()).isEqualTo("pod-2");
+
+    HttpResponse<String> stale = http("PATCH", path("t", ""), cas, "application/json-patch+json");
+    assertThat(stale.statusCode()).isEqualTo(422);
+    // no object, no cause, no library text: how the clients tell it from a schema refusal (SpecPatch.refusedAsStale)
+    assertThat(stale.body()).contains("\"reason\":\"Invalid\"").contains("\"details\":{}")
+        .contains("the server rejected our request due to an error in our request");
+
+    HttpResponse<String> noParent = http("PATCH", path("t", ""), "[{\"op\":\"test\",\"path\":\"/nothing/here\","
+        + "\"value\":null},{\"op\":\"add\",\"path\":\"/spec/holderIdentity\",\"value\":\"pod-3\"}]",
+        "application/json-patch+json");
+    assertThat(noParent.statusCode()).isEqualTo(422);
+    assertThat(noParent.body()).contains("\"details\":{}");
+    assertThat(mcls.inNamespace(ns).withName("t").get().getSpec().getHolderIdentity()).isEqualTo("pod-2");
+  }
+
   @Test
   void statusWritesWithQueryParametersStayStatusWrites() throws Exception {
     mcls.inNamespace(ns).resource(lease("f", "pod-1")).create();
