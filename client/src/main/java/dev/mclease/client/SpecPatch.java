@@ -1,9 +1,5 @@
 package dev.mclease.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mclease.crd.MultiClusterLeaseSpec;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusDetails;
@@ -31,33 +27,31 @@ import java.net.HttpURLConnection;
  */
 final class SpecPatch {
 
-  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-  /** The fields the local election decides on: while all three are unchanged, spec is as the decision saw it. */
-  private static final String[] DECIDED_ON = {"holderIdentity", "holderInstance", "renewTime"};
-
   private SpecPatch() {
   }
 
-  /** The patch that writes {@code next} only while spec still holds {@code base}'s decided-on fields. */
+  /**
+   * The patch that writes {@code next} only while spec still holds {@code base}'s decided-on fields. Built as text
+   * with {@code json} for the values: fabric8 7 serializes with Jackson 2 and fabric8 8 with Jackson 3, so this class
+   * names no Jackson type (the client runs on both).
+   */
   static String of(MultiClusterLeaseSpec base, MultiClusterLeaseSpec next, KubernetesSerialization json) {
-    ArrayNode ops = NODES.arrayNode();
+    StringBuilder ops = new StringBuilder("[");
     if (base == null) {
-      ops.add(test("/spec", NODES.nullNode()));
+      test(ops, "/spec", null, json);
     } else {
-      ObjectNode seen = json.convertValue(base, ObjectNode.class);
-      for (String field : DECIDED_ON) {
-        JsonNode v = seen.get(field);
-        ops.add(test("/spec/" + field, v == null ? NODES.nullNode() : v));
-      }
+      // the fields the local election decides on: while all three are unchanged, spec is as the decision saw it
+      test(ops, "/spec/holderIdentity", base.getHolderIdentity(), json);
+      test(ops, "/spec/holderInstance", base.getHolderInstance(), json);
+      test(ops, "/spec/renewTime", base.getRenewTime() == null ? null : base.getRenewTime().getTime(), json);
     }
-    ops.addObject().put("op", "add").put("path", "/spec").set("value", json.convertValue(next, ObjectNode.class));
-    return ops.toString();
+    return ops.append("{\"op\":\"add\",\"path\":\"/spec\",\"value\":").append(json.asJson(next)).append("}]")
+        .toString();
   }
 
-  private static ObjectNode test(String path, JsonNode value) {
-    ObjectNode op = NODES.objectNode().put("op", "test").put("path", path);
-    op.set("value", value);
-    return op;
+  private static void test(StringBuilder ops, String path, String value, KubernetesSerialization json) {
+    ops.append("{\"op\":\"test\",\"path\":\"").append(path).append("\",\"value\":")
+        .append(value == null ? "null" : json.asJson(value)).append("},");
   }
 
   /**
