@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -56,6 +57,50 @@ func (l *Lock) GlobalLeader() (identity, cluster string) {
 // leaderAt: caller holds mu.
 func (l *Lock) leaderAt(now time.Duration) bool {
 	return l.confirmed && !l.closing && now < l.until
+}
+
+// observe takes in a state of the object (nil: it does not exist); states older than one already seen are ignored.
+func (l *Lock) observe(o *leaseObject) {
+	l.mu.Lock()
+	defer l.judgementMayHaveChanged()
+	defer l.mu.Unlock()
+	now := l.cfg.Monotonic()
+	var s leaseSpec
+	if o != nil {
+		rv, err := strconv.ParseInt(o.meta.ResourceVersion, 10, 64)
+		if err != nil {
+			rv = -1
+		}
+		if rv >= 0 && l.observedRV >= 0 && rv < l.observedRV {
+			return
+		}
+		l.observedRV = rv
+		s = o.spec
+	} else {
+		l.observedRV = -1
+	}
+	l.observed = o
+	if s.HolderIdentity != l.pairHolder || s.RenewTime != l.pairRenew {
+		l.pairHolder, l.pairRenew, l.pairSince = s.HolderIdentity, s.RenewTime, now
+	}
+	l.confirmed, l.token = false, 0
+	if o != nil && o.status != nil {
+		st := o.status
+		echoed, ok := parseMicro(st.ObservedRenewTime)
+		if ok && echoed.After(l.lastT) {
+			l.lastT = echoed.UTC().Truncate(time.Microsecond)
+		}
+		if ok && st.Leader == l.cfg.Identity && !l.closing {
+			if until, mine := l.ledger.leadsUntil(echoed, st.ConfirmationWindowMilliseconds); mine {
+				l.confirmed, l.until, l.acquireTime = true, until, st.AcquireTime
+				if st.FencingToken != nil {
+					l.token = *st.FencingToken
+				}
+			}
+		}
+	}
+	close(l.changed)
+	l.changed = make(chan struct{})
 }
 
 // judgementMayHaveChanged logs a change of leadership once.
