@@ -164,7 +164,10 @@ public final class ControllerConfig {
     return standbyRecheck;
   }
 
-  /** Threads that run the per-lease loops (each lease is serialized on one of them at a time). Default 4. */
+  /**
+   * Threads that run the per-lease loops (each lease is serialized on one of them at a time), and as many again that
+   * send the leases' status writes (one at a time per lease, {@link StatusLane}). Default 32.
+   */
   public int workerThreads() {
     return workerThreads;
   }

@@ -169,8 +169,8 @@ public final class ControllerMain implements Callable<Integer> {
   Duration standbyRecheck;
 
   @Option(names = "--worker-threads", defaultValue = "${env:MCL_WORKER_THREADS:-32}",
-      description = "Threads that run the leases' reconciles; each waits for its status write and lock-store call, so "
-          + "this bounds the reconciles in flight (env MCL_WORKER_THREADS).")
+      description = "Threads that run the leases' reconciles, each of which waits for its lock-store call, and as many "
+          + "again that send the leases' status writes; this bounds each kind in flight (env MCL_WORKER_THREADS).")
   int workerThreads;
 
   @Option(names = "--safety-margin", defaultValue = "${env:MCL_SAFETY_MARGIN:-2s}", converter = DurationConverter.class,

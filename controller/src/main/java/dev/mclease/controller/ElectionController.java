@@ -57,6 +57,8 @@ public final class ElectionController implements AutoCloseable {
   private final Map<String, Handle> leases = new ConcurrentHashMap<>();
   private final List<SharedIndexInformer<MultiClusterLease>> informers = new ArrayList<>();
   private ExecutorService workers;
+  /** Where the leases' status writes run (StatusLane), so that no lease's loop waits for one. */
+  private ExecutorService statusWrites;
   private ScheduledExecutorService timers;
   private AutoCloseable sessionSubscription;
   private volatile boolean started;
@@ -116,6 +118,7 @@ public final class ElectionController implements AutoCloseable {
     checkCrd();
     backend = new CountingLockBackend(awaitBackend(), metrics);
     workers = Executors.newFixedThreadPool(cfg.workerThreads(), threads("mclease-lease"));
+    statusWrites = Executors.newFixedThreadPool(cfg.workerThreads(), threads("mclease-status"));
     timers = Executors.newSingleThreadScheduledExecutor(threads("mclease-timer"));
     lastTickNanos = nanoTime.getAsLong();
     timers.scheduleWithFixedDelay(() -> lastTickNanos = nanoTime.getAsLong(), 1, 1, TimeUnit.SECONDS);
@@ -234,13 +237,20 @@ public final class ElectionController implements AutoCloseable {
     if (timers != null) {
       timers.shutdownNow();
     }
-    if (workers != null) {
-      workers.shutdownNow();
-      // let an interrupted reconcile finish before its output closes, so a shutdown does not log its own failures
-      try {
-        workers.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    // let an interrupted reconcile or status write finish before its output closes, so a shutdown does not log its own
+    // failures
+    for (ExecutorService pool : new ExecutorService[] {workers, statusWrites}) {
+      if (pool != null) {
+        pool.shutdownNow();
+      }
+    }
+    for (ExecutorService pool : new ExecutorService[] {workers, statusWrites}) {
+      if (pool != null) {
+        try {
+          pool.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
     if (output instanceof KubernetesLeaseOutput k) {
@@ -320,7 +330,8 @@ public final class ElectionController implements AutoCloseable {
     private volatile boolean disposed;
 
     Handle(String namespace, String name) {
-      this.worker = new LeaseWorker(namespace, name, cfg, backend, output, clock, nanoTime, metrics);
+      this.worker = new LeaseWorker(namespace, name, cfg, backend, output, clock, nanoTime, metrics, statusWrites,
+          this::retryStatusLater);
       this.events = new CoalescingQueue<>(new SerialExecutor(workers), this::run);
       if (stoppingAll) {
         worker.stop();
@@ -329,6 +340,16 @@ public final class ElectionController implements AutoCloseable {
       metrics.watched(1);
       this.unregisterGauges = metrics.lease(namespace, name, worker::leaderlessSeconds, worker::failoverBoundSeconds,
           worker::specInvalid);
+    }
+
+    /** A status write failed (on the status pool): reconcile again after min(R, 1 s), which writes it anew. */
+    private void retryStatusLater() {
+      try {
+        timers.schedule(() -> submit(w -> { }), StatusWriter.retryDelay(cfg.retryPeriod()).toNanos(),
+            TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // shutting down
+      }
     }
 
     private void onLockEvent(LockEvent e) {

@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,7 @@ final class LeaseWorker {
   private final ReleaseRule releaseRule;
   private final StatusRenderer renderer;
   private final long retryNanos;
+  private final long statusRetryNanos;
   private final StandbyRule standbyRule;
 
   // --- what the candidates wrote, and when this process saw it change
@@ -65,8 +67,20 @@ final class LeaseWorker {
   private final StatusWriter writer;
   private final LeaseEvents events;
 
+  /** A worker whose status writes run on the calling thread, before {@link #reconcile()} returns (unit tests). */
   LeaseWorker(String namespace, String name, ControllerConfig cfg, GlobalLockBackend backend, LeaseOutput out,
       Clock clock, LongSupplier nanoTime, ControllerMetrics metrics) {
+    this(namespace, name, cfg, backend, out, clock, nanoTime, metrics, Runnable::run, () -> { });
+  }
+
+  /**
+   * @param statusWrites where the lease's status writes run ({@link StatusLane}), off its loop
+   * @param statusWriteFailed called when a write failed: the loop must reconcile again after
+   *     {@link StatusWriter#retryDelay}
+   */
+  LeaseWorker(String namespace, String name, ControllerConfig cfg, GlobalLockBackend backend, LeaseOutput out,
+      Clock clock, LongSupplier nanoTime, ControllerMetrics metrics, Executor statusWrites,
+      Runnable statusWriteFailed) {
     this.key = namespace + "/" + name;
     this.backend = backend;
     this.clock = clock;
@@ -77,8 +91,10 @@ final class LeaseWorker {
     this.releaseRule = ReleaseRule.of(cfg);
     this.renderer = new StatusRenderer(cfg, echoRule);
     this.retryNanos = cfg.retryPeriod().toNanos();
+    this.statusRetryNanos = StatusWriter.retryDelay(cfg.retryPeriod()).toNanos();
     this.standbyRule = new StandbyRule(cfg.retryPeriod(), cfg.standbyRecheck());
-    this.writer = new StatusWriter(namespace, name, out, metrics, nanoTime, cfg.retryPeriod());
+    this.writer = new StatusWriter(new StatusLane(namespace, name, out, metrics, nanoTime, statusWrites,
+        statusWriteFailed), cfg.retryPeriod());
     this.handOver = new HandOver(cfg.clusterName());
     this.gauges = new LeaseGauges(nanoTime, cfg.backendTtl());
   }
@@ -247,7 +263,7 @@ final class LeaseWorker {
     }
     next = Math.min(next, writer.write(desired, lock.mine() == null && !stopping, now));
     if (writer.failed()) {
-      next = Math.min(next, now + Math.min(retryNanos, Duration.ofSeconds(1).toNanos()));
+      next = Math.min(next, now + statusRetryNanos);
     }
     return next;
   }

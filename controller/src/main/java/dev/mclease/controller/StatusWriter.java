@@ -9,40 +9,35 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Writes one lease's status when it changed, and again after a failed write; remembers the conditions last written
- * (and those a previous controller process wrote) so that {@code lastTransitionTime} survives.
+ * Decides when one lease's status is written: when it changed, again after a failed write, and a status that confirms
+ * no one only after a short hold-back; remembers the conditions last handed over (and those a previous controller
+ * process wrote) so that {@code lastTransitionTime} survives. The writes themselves go out on the lease's
+ * {@link StatusLane}, off the lease's loop.
  */
 final class StatusWriter {
 
-  private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
   /** A status that confirms no one waits min(R/2, this) before it is written (the three-argument write). */
   static final Duration INFORMATIONAL_DELAY_CAP = Duration.ofMillis(100);
+  private static final Duration RETRY_CAP = Duration.ofSeconds(1);
 
-  private final String namespace;
-  private final String name;
-  private final LeaseOutput out;
-  private final ControllerMetrics metrics;
-  private final LongSupplier nanoTime;
+  private final StatusLane lane;
   private final Map<String, Condition> previousConditions = new HashMap<>();
   private final long informationalDelayNanos;
-  private MultiClusterLeaseStatus lastWritten;
-  private boolean failed;
+  /** The status last handed to the lane: what the object says once the lane is done, unless a write failed. */
+  private MultiClusterLeaseStatus lastSubmitted;
   private boolean heldBack;
   private long heldBackUntil;
 
-  StatusWriter(String namespace, String name, LeaseOutput out, ControllerMetrics metrics, LongSupplier nanoTime,
-      Duration retryPeriod) {
-    this.namespace = namespace;
-    this.name = name;
-    this.out = out;
-    this.metrics = metrics;
-    this.nanoTime = nanoTime;
+  StatusWriter(StatusLane lane, Duration retryPeriod) {
+    this.lane = lane;
     this.informationalDelayNanos = Math.min(retryPeriod.toNanos() / 2, INFORMATIONAL_DELAY_CAP.toNanos());
+  }
+
+  /** How soon a failed status write is tried again: {@code min(R, 1 s)}. */
+  static Duration retryDelay(Duration retryPeriod) {
+    return retryPeriod.compareTo(RETRY_CAP) < 0 ? retryPeriod : RETRY_CAP;
   }
 
   /** Conditions found on the object when this process first saw it. */
@@ -57,38 +52,27 @@ final class StatusWriter {
     return Collections.unmodifiableMap(previousConditions);
   }
 
-  /** Whether the last write failed (retried within {@code min(R, 1 s)}). */
+  /** Whether the last write failed and nothing newer is on its way (to be retried within {@link #retryDelay}). */
   boolean failed() {
-    return failed;
+    return lane.failed();
   }
 
   /**
-   * Writes {@code desired} unless the last written status already says the same apart from the generation it was
-   * written for. Why not for a new generation alone: every heartbeat is a spec write, which bumps
+   * Hands {@code desired} to the lane unless the last one handed over already says the same apart from the
+   * generation it was written for. Why not for a new generation alone: every heartbeat is a spec write, which bumps
    * {@code metadata.generation}; rewriting status to carry it would add one status write per heartbeat in every
    * cluster, the leader's and the standbys', doubling the API writes for nothing a reader acts on. So
-   * {@code observedGeneration} is the generation of the last spec that changed what the status says.
+   * {@code observedGeneration} is the generation of the last spec that changed what the status says. Its conditions
+   * become the previous ones at once, not when the write returns: a re-render while it is on its way keeps their
+   * {@code lastTransitionTime} instead of starting a second write that differs only in it.
    */
   void write(MultiClusterLeaseStatus desired) {
     if (!changes(desired)) {
       return;
     }
-    long t0 = nanoTime.getAsLong();
-    try {
-      out.writeStatus(namespace, name, desired);
-      metrics.statusWritten(Duration.ofNanos(nanoTime.getAsLong() - t0));
-      lastWritten = desired;
-      failed = false;
-      adopt(desired.getConditions());
-    } catch (RuntimeException e) {
-      metrics.statusWriteFailed();
-      if (Thread.currentThread().isInterrupted()) {
-        LOG.debug("{}/{}: status write interrupted by shutdown ({})", namespace, name, e.toString());
-      } else if (!failed) {
-        LOG.warn("{}/{}: status write failed ({}); retrying", namespace, name, e.toString());
-      }
-      failed = true;
-    }
+    lastSubmitted = desired;
+    adopt(desired.getConditions());
+    lane.submit(desired);
   }
 
   /**
@@ -119,7 +103,7 @@ final class StatusWriter {
   }
 
   private boolean changes(MultiClusterLeaseStatus desired) {
-    return failed || lastWritten == null || !desired.equals(atGenerationOf(lastWritten, desired));
+    return lane.failed() || lastSubmitted == null || !desired.equals(atGenerationOf(lastSubmitted, desired));
   }
 
   /**

@@ -270,6 +270,30 @@ class LeaseWorkerTest {
   }
 
   @Test
+  void aReleaseGoesToTheLockStoreWhileTheEchoIsStillOnItsWayAndTheStatusesLandInOrder() {
+    java.util.ArrayDeque<Runnable> statusPool = new java.util.ArrayDeque<>();
+    worker = new LeaseWorker("team-a", "my-operator", cfg, backend, out,
+        Clock.fixed(Instant.parse("2026-03-01T10:00:00Z"), ZoneOffset.UTC), now::get, metrics, statusPool::add,
+        () -> { });
+    beat("pod-a", 1);
+    worker.reconcile();
+    long token = backend.keys.get(KEY).token();
+    assertThat(out.statuses).as("the echo is handed to the status lane, not written on the loop").isEmpty();
+
+    advance(10);
+    spec("", 2, "2026-03-01T10:00:01.000000Z");
+    reconcileThroughHoldBack();
+    assertThat(backend.calls).as("the release does not wait for the echo's write")
+        .contains("release " + KEY + " " + token);
+    assertThat(statusPool).as("one write at a time: the lane's drain is still queued").hasSize(1);
+
+    statusPool.poll().run();
+    assertThat(out.statuses).as("latest wins: the echo was replaced before it was sent").hasSize(1);
+    assertThat(st().getLeader()).isEmpty();
+    assertThat(statusPool).isEmpty();
+  }
+
+  @Test
   void releasesWhenTheHeartbeatIsOlderThanLeaseDurationJudgedByObservationNotValue() {
     // A renewTime far in the future must not keep the candidate alive; only observed changes count.
     spec("pod-a", 2, "2099-01-01T00:00:00.000000Z");
