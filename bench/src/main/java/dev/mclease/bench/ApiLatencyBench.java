@@ -4,7 +4,6 @@ import dev.mclease.bench.sut.BenchClusters;
 import dev.mclease.crd.MicroTimes;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseSpec;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -57,14 +56,11 @@ public class ApiLatencyBench {
     client = handle.cluster().client();
     String ns = "latency-" + UUID.randomUUID().toString().substring(0, 8);
     handle.cluster().ensureNamespace(ns);
-    MultiClusterLease m = new MultiClusterLease();
-    m.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("probe").build());
+    MultiClusterLease m = MultiClusterLease.named(ns, "probe");
     m.setSpec(new MultiClusterLeaseSpec("probe-candidate", 15, MicroTimes.of(Instant.now())));
     current = client.resource(m).create();
     object = client.resources(MultiClusterLease.class).inNamespace(ns).withName("probe");
-    MultiClusterLease target = new MultiClusterLease();
-    target.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("probe").build());
-    named = client.resources(MultiClusterLease.class).inNamespace(ns).resource(target);
+    named = client.resources(MultiClusterLease.class).inNamespace(ns).resource(MultiClusterLease.named(ns, "probe"));
   }
 
   /** A tick's read of its object (what every tick sent before the lock used its watch's state). */

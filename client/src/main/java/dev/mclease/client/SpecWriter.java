@@ -45,7 +45,9 @@ final class SpecWriter {
   MultiClusterLease write(KubernetesClient client, MultiClusterLease base, MultiClusterLeaseSpec spec) {
     if (patchRefusal == null) {
       try {
-        return client.resources(MultiClusterLease.class).inNamespace(namespace).resource(target(base))
+        // named: without an item fabric8 7.9 GETs the object before the patch only to learn its name
+        return client.resources(MultiClusterLease.class).inNamespace(namespace)
+            .resource(MultiClusterLease.named(namespace, base.getMetadata().getName()))
             .patch(JSON_PATCH, SpecPatch.of(base.getSpec(), spec, client.getKubernetesSerialization()));
       } catch (KubernetesClientException e) {
         if (SpecPatch.refusedAsStale(e)) {
@@ -69,17 +71,6 @@ final class SpecWriter {
           MultiClusterLease.GROUP, namespace, patchRefusal);
     }
     return written;
-  }
-
-  /**
-   * Names the object and nothing else: fabric8 7.9 GETs the object before a patch on a resource built from a name
-   * alone, only to learn that name (one read per write, on the handover's path).
-   */
-  private MultiClusterLease target(MultiClusterLease base) {
-    MultiClusterLease target = new MultiClusterLease();
-    target.setMetadata(new ObjectMetaBuilder().withNamespace(namespace)
-        .withName(base.getMetadata().getName()).build());
-    return target;
   }
 
   private static MultiClusterLease withSpec(MultiClusterLease current, MultiClusterLeaseSpec spec) {

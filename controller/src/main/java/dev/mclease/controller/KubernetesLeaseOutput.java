@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mclease.crd.MultiClusterLease;
 import dev.mclease.crd.MultiClusterLeaseStatus;
 import io.fabric8.kubernetes.api.model.EventBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -76,8 +75,8 @@ final class KubernetesLeaseOutput implements LeaseOutput {
     try {
       // patch(context, String) on a resource without an item first GETs the object only to learn its name (fabric8
       // 7.9's getItemOrRequireFromServer): one read per echo, on the handover's path. An item naming it is enough.
-      stored = client.resources(MultiClusterLease.class).inNamespace(namespace).resource(target(namespace, name))
-          .subresource("status")
+      stored = client.resources(MultiClusterLease.class).inNamespace(namespace)
+          .resource(MultiClusterLease.named(namespace, name)).subresource("status")
           .patch(STATUS_PATCH, "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + st + "}]");
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_FORBIDDEN) {
@@ -89,13 +88,6 @@ final class KubernetesLeaseOutput implements LeaseOutput {
       throw e;
     }
     checkSchema(namespace, name, status, stored);
-  }
-
-  /** Names the object to patch and nothing else: the patch carries no resourceVersion, so nothing can go stale. */
-  private static MultiClusterLease target(String namespace, String name) {
-    MultiClusterLease target = new MultiClusterLease();
-    target.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
-    return target;
   }
 
   /**

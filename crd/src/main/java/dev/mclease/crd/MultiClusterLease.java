@@ -2,6 +2,7 @@ package dev.mclease.crd;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
@@ -40,6 +41,19 @@ public class MultiClusterLease extends CustomResource<MultiClusterLeaseSpec, Mul
   public static final String SHORT_NAME = "mcl";
   /** The CRD's metadata.name, {@code multiclusterleases.mclease.dev}. */
   public static final String CRD_NAME = PLURAL + "." + GROUP;
+
+  /**
+   * An object that carries its namespace and name and nothing else: what a fabric8 resource needs to address a patch.
+   * Why: fabric8 7.9's {@code patch(PatchContext, String)} on a resource built from a name alone first GETs the object
+   * only to learn that name ({@code getItemOrRequireFromServer}), one read more on every write; a resource built
+   * from this item ({@code resource(named(ns, name))}) sends the patch alone. Only for patches that carry their own
+   * preconditions (JSON Patch {@code test}s) or need none (status): this item has no resourceVersion.
+   */
+  public static MultiClusterLease named(String namespace, String name) {
+    MultiClusterLease m = new MultiClusterLease();
+    m.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+    return m;
+  }
 
   @Override
   protected MultiClusterLeaseSpec initSpec() {
