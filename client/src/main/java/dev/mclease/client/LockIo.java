@@ -90,15 +90,13 @@ final class LockIo {
    */
   FutureTask<Void> startTick(KubernetesClient c) {
     return io.submit(() -> {
-      try {
-        writer.tick(c);
-      } finally {
-        synchronized (monitor) {
-          monitor.notifyAll(); // a tick waiting in ElectorAnswers.awaitWrite goes on
-        }
-      }
+      writer.tick(c);
       return null;
-    }, "heartbeat", true);
+    }, "heartbeat", true, () -> {
+      synchronized (monitor) {
+        monitor.notifyAll(); // a tick waiting in ElectorAnswers.awaitWrite goes on
+      }
+    });
   }
 
   /** Takes in the end of a tick's I/O that is done (reports an unexpected failure of it). */
