@@ -33,7 +33,13 @@ type candidate struct {
 
 func run(t *testing.T, cfg mclease.Config, releaseOnCancel bool) *candidate {
 	t.Helper()
-	lock, err := mclease.NewForConfig(cfg0(), cfg)
+	return runAs(t, cfg0(), cfg, releaseOnCancel)
+}
+
+// runAs is run with the lock's requests sent through restConfig (another user, a wrapped transport).
+func runAs(t *testing.T, restConfig *rest.Config, cfg mclease.Config, releaseOnCancel bool) *candidate {
+	t.Helper()
+	lock, err := mclease.NewForConfig(restConfig, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
