@@ -82,17 +82,15 @@ final class IoLane implements AutoCloseable {
    * {@link LockException} from the work is rethrown.
    */
   <T> T run(Callable<T> work, Duration wait, String what, boolean skipWhileBusy) {
-    FutureTask<T> f = submit(work, what, skipWhileBusy, () -> { });
+    FutureTask<T> f = submit(work, what, skipWhileBusy);
     return f == null ? null : await(f, wait, what);
   }
 
   /**
    * Queues {@code work} on this lane after what was submitted before it and returns it without waiting; null if the
    * lane is closed, the pool refused it, or, when {@code skipWhileBusy}, the previous request still runs.
-   * {@code whenDone} runs once the returned task {@link FutureTask#isDone() is done} (ended, failed or cancelled):
-   * a waiter woken by it finds it done, which one woken from inside the work would not.
    */
-  <T> FutureTask<T> submit(Callable<T> work, String what, boolean skipWhileBusy, Runnable whenDone) {
+  <T> FutureTask<T> submit(Callable<T> work, String what, boolean skipWhileBusy) {
     FutureTask<T> f;
     synchronized (this) {
       if (closed) {
@@ -108,12 +106,7 @@ final class IoLane implements AutoCloseable {
         }
         return null;
       }
-      f = new FutureTask<>(work) {
-        @Override
-        protected void done() {
-          whenDone.run();
-        }
-      };
+      f = new FutureTask<>(work);
       inFlight = f;
       inFlightSinceNanos = nanoTime.getAsLong();
       if (running != null) {

@@ -90,13 +90,15 @@ final class LockIo {
    */
   FutureTask<Void> startTick(KubernetesClient c) {
     return io.submit(() -> {
-      writer.tick(c);
-      return null;
-    }, "heartbeat", true, () -> {
-      synchronized (monitor) {
-        monitor.notifyAll(); // a tick waiting in ElectorAnswers.awaitWrite goes on
+      try {
+        writer.tick(c);
+      } finally {
+        synchronized (monitor) {
+          monitor.notifyAll(); // a tick waiting in ElectorAnswers.awaitWrite goes on
+        }
       }
-    });
+      return null;
+    }, "heartbeat", true);
   }
 
   /** Takes in the end of a tick's I/O that is done (reports an unexpected failure of it). */

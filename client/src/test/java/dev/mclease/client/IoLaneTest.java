@@ -162,34 +162,4 @@ class IoLaneTest {
     // a thread per lane would be 1000; idle threads are handed the next lane's request
     assertThat(pool.getLargestPoolSize()).isLessThan(50);
   }
-
-  @Test
-  void whenDoneRunsOnceTheTaskIsDoneSoAWaiterItWakesFindsItDone() throws Exception {
-    IoLane lane = lane("done", problems());
-    List<Boolean> doneWhenTold = new CopyOnWriteArrayList<>();
-    CountDownLatch told = new CountDownLatch(2);
-    java.util.concurrent.atomic.AtomicReference<java.util.concurrent.FutureTask<String>> ok =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    java.util.concurrent.atomic.AtomicReference<java.util.concurrent.FutureTask<String>> failing =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    CountDownLatch submitted = new CountDownLatch(1);
-    ok.set(lane.submit(() -> {
-      submitted.await();
-      return "written";
-    }, "work", false, () -> {
-      doneWhenTold.add(ok.get().isDone());
-      told.countDown();
-    }));
-    failing.set(lane.submit(() -> {
-      throw new IllegalStateException("refused");
-    }, "work", false, () -> {
-      doneWhenTold.add(failing.get().isDone());
-      told.countDown();
-    }));
-    submitted.countDown();
-    assertThat(told.await(10, TimeUnit.SECONDS)).isTrue();
-    // woken from inside the work, a waiter on isDone() would sleep to its deadline (the tick's R, every write)
-    assertThat(doneWhenTold).containsExactly(true, true);
-    assertThat(lane.await(ok.get(), Duration.ZERO, "work")).isEqualTo("written");
-  }
 }
