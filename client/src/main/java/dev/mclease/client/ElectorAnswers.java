@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Objects;
-import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -57,46 +56,10 @@ final class ElectorAnswers {
     Objects.requireNonNull(client, "client");
     long tickStart = schedulerNanoTime.getAsLong();
     if (lockIo.startUsing(client)) {
-      FutureTask<Void> tick = lockIo.startTick(client);
-      if (tick != null) {
-        awaitWrite(tick, tickStart + lockIo.tickWait().toNanos());
-      }
+      lockIo.tick(client);
       awaitConfirmation(tickStart + confirmWaitNanos);
     }
     return recordNow();
-  }
-
-  /**
-   * Waits for the tick's write, at most until {@code deadline} (the scheduler's clock), and not at all once this
-   * instance is confirmed for an acquisition the elector has not been told about ({@link ElectorTerm#behind}).
-   *
-   * <p>Why not then: what the elector is told comes from the judgement, and a write in flight cannot change it — a
-   * heartbeat confirms only once its echo arrives, and the confirmations already received last as long as they did
-   * ({@code t0(T) + min(D, W)}). So a candidate confirmed just now (the echo of a handover arrived between two ticks,
-   * or during its own heartbeat write) is answered at once, not after the write its first tick as leader sends, which
-   * cost 12–22 ms in 3 of 100 handovers of a probe (docs/performance.md). The write goes on on the lane; the next
-   * tick skips its own while it still runs, as before. A leader the elector knows waits for its write as before: the
-   * answer then carries whatever the write's answer showed (a status naming another holder ends the term at once).
-   */
-  private void awaitWrite(FutureTask<Void> tick, long deadline) {
-    synchronized (lock) {
-      while (!tick.isDone() && !lockIo.isClosed()
-          && !state.term.behind(state.judge.leadership(nanoTime.getAsLong()))) {
-        long left = deadline - schedulerNanoTime.getAsLong();
-        if (left <= 0) {
-          return;
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(lock, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
-    if (tick.isDone()) {
-      lockIo.tickDone(tick);
-    }
   }
 
   /**

@@ -54,14 +54,6 @@ final class ElectorTerm {
     return now.leader() && toldLeader && now.fencingToken().orElse(Long.MIN_VALUE) == toldToken;
   }
 
-  /**
-   * Whether the elector's view is behind leadership {@code now}: confirmed for an acquisition it has not been told
-   * about (the next answer begins a term, or ends the old token's first).
-   */
-  boolean behind(Leadership now) {
-    return now.leader() && !renews(now);
-  }
-
   /** The elector's term ended by a release of ours (releaseOnCancel): the next confirmation starts a new one at once. */
   void ended() {
     toldLeader = false;

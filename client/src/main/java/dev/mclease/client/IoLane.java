@@ -82,15 +82,6 @@ final class IoLane implements AutoCloseable {
    * {@link LockException} from the work is rethrown.
    */
   <T> T run(Callable<T> work, Duration wait, String what, boolean skipWhileBusy) {
-    FutureTask<T> f = submit(work, what, skipWhileBusy);
-    return f == null ? null : await(f, wait, what);
-  }
-
-  /**
-   * Queues {@code work} on this lane after what was submitted before it and returns it without waiting; null if the
-   * lane is closed, the pool refused it, or, when {@code skipWhileBusy}, the previous request still runs.
-   */
-  <T> FutureTask<T> submit(Callable<T> work, String what, boolean skipWhileBusy) {
     FutureTask<T> f;
     synchronized (this) {
       if (closed) {
@@ -115,14 +106,6 @@ final class IoLane implements AutoCloseable {
         return null; // the pool is shut down: the process is exiting
       }
     }
-    return f;
-  }
-
-  /**
-   * Waits at most {@code wait} for {@code f} (from {@link #submit}): its value, or null if it failed or did not finish
-   * in time. A {@link LockException} from the work is rethrown; another failure is reported as a problem.
-   */
-  <T> T await(FutureTask<T> f, Duration wait, String what) {
     try {
       return f.get(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {

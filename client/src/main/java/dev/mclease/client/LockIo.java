@@ -2,7 +2,6 @@ package dev.mclease.client;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
-import java.util.concurrent.FutureTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,31 +83,12 @@ final class LockIo {
     return true;
   }
 
-  /**
-   * Starts the tick's I/O ({@link HeartbeatWriter#tick}) on the lane without waiting for it: null when the lane
-   * skipped it (the previous request still runs) or is closed. Its end wakes whoever waits on the lock's monitor.
-   */
-  FutureTask<Void> startTick(KubernetesClient c) {
-    return io.submit(() -> {
-      try {
-        writer.tick(c);
-      } finally {
-        synchronized (monitor) {
-          monitor.notifyAll(); // a tick waiting in ElectorAnswers.awaitWrite goes on
-        }
-      }
+  /** The tick's I/O ({@link HeartbeatWriter#tick}); the caller waits at most retryPeriod for it. */
+  void tick(KubernetesClient c) {
+    io.run(() -> {
+      writer.tick(c);
       return null;
-    }, "heartbeat", true);
-  }
-
-  /** Takes in the end of a tick's I/O that is done (reports an unexpected failure of it). */
-  void tickDone(FutureTask<Void> tick) {
-    io.await(tick, Duration.ZERO, "heartbeat");
-  }
-
-  /** How long a tick waits at most for its own write: retryPeriod. */
-  Duration tickWait() {
-    return retryPeriod;
+    }, retryPeriod, "heartbeat", true);
   }
 
   /**

@@ -28,13 +28,11 @@ import org.slf4j.LoggerFactory;
  *       fresh echo of our own heartbeat confirms us; otherwise a record naming the global leader (or
  *       {@link #NO_LEADER}) with {@code renewTime} = now, so the elector never decides to "take over" by
  *       wall-clock expiry. It never returns null and never throws; if the API server does not answer within
- *       retryPeriod it answers from the last observed state, and a candidate confirmed for an acquisition the
- *       elector has not been told about does not wait for its write at all (a write in flight cannot change the
- *       judgement).</li>
+ *       retryPeriod it answers from the last observed state.</li>
  *   <li>{@link #update} writes nothing for a renewal (the heartbeat of this tick was written in {@code get}); it
  *       returns normally only while confirmed and throws a {@link LockException} (code 409) otherwise. A record
  *       with an empty holder (the elector's {@code release()}, i.e. {@code releaseOnCancel}) stops counting us
- *       leader and then writes {@code spec.holderIdentity = ""} with a CAS on spec.</li>
+ *       leader and then writes {@code spec.holderIdentity = ""} with a resourceVersion CAS.</li>
  *   <li>{@link #create} returns normally only if confirmed, which it never is right after creating.</li>
  * </ul>
  *

@@ -60,17 +60,4 @@ class ElectorTermTest {
     assertThat(term.renews(leader(3))).as("never told: an update() without a leader answer").isFalse();
     assertThat(term.answerLeader(leader(3))).as("the first term starts at once").isTrue();
   }
-
-  @Test
-  void theElectorIsBehindOnlyWhileConfirmedForAnAcquisitionItWasNotToldAbout() {
-    ElectorTerm term = new ElectorTerm();
-    assertThat(term.behind(Leadership.NONE)).as("nothing to tell").isFalse();
-    assertThat(term.behind(leader(2))).as("confirmed, never told").isTrue();
-    term.answerLeader(leader(2));
-    assertThat(term.behind(leader(2))).as("told: a renewal").isFalse();
-    assertThat(term.behind(leader(6))).as("a new token: the old term must end first").isTrue();
-    term.answerLeader(Leadership.NONE);
-    assertThat(term.behind(Leadership.NONE)).isFalse();
-    assertThat(term.behind(leader(2))).as("told not leader since").isTrue();
-  }
 }
