@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #update} writes nothing for a renewal (the heartbeat of this tick was written in {@code get}); it
  *       returns normally only while confirmed and throws a {@link LockException} (code 409) otherwise. A record
  *       with an empty holder (the elector's {@code release()}, i.e. {@code releaseOnCancel}) stops counting us
- *       leader and then writes {@code spec.holderIdentity = ""} with a resourceVersion CAS.</li>
+ *       leader and then writes {@code spec.holderIdentity = ""} with a CAS on spec.</li>
  *   <li>{@link #create} returns normally only if confirmed, which it never is right after creating.</li>
  * </ul>
  *
