@@ -216,7 +216,7 @@ public final class MultiClusterLeaseLock implements Lock, AutoCloseable {
 
   /**
    * Gives up this cluster's local candidacy now if this instance holds it: stops counting itself leader first,
-   * then writes {@code spec.holderIdentity = ""} (resourceVersion CAS, re-read and retried on conflict) so the
+   * then writes {@code spec.holderIdentity = ""} (a CAS on spec, re-read and retried on conflict) so the
    * election controller frees the global lock at once. Returns whether it wrote; false when it did not hold spec.
    *
    * @throws LockException when the write fails for another reason than losing the object to someone else
