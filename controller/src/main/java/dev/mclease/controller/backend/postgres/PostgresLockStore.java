@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Acquire</b> = one statement: {@code INSERT INTO <t>_locks … ON CONFLICT (key) DO UPDATE … WHERE EXISTS}
  *       the present holder's session row with {@code expires_at <= now()} ({@code FOR SHARE}, so a concurrent
  *       renewal is waited for and its new expiry is what counts); the token is {@code nextval('<t>_tokens')}, so it
- *       grows with every acquisition of any key.</li>
+ *       grows with every acquisition of any key, drawn under a per-key {@code pg_advisory_xact_lock} so that on one
+ *       key it also grows in the order the acquisitions commit.</li>
  *   <li><b>Delete</b> = {@code DELETE … WHERE key = ? AND token = ? AND session_id = ?}; ending a session deletes
  *       its row and all its locks.</li>
  *   <li><b>Watch</b> = {@code LISTEN <t>}: acquire and release send {@code pg_notify} in the same statement, and a
@@ -194,15 +195,21 @@ public final class PostgresLockStore implements LockStore<String> {
   @Override
   public Attempt<String> tryAcquire(String key, LockValue value, String session) throws BackendException {
     Long token = request("acquire " + key, c -> {
-      try (PreparedStatement ps = c.prepareStatement("WITH a AS (INSERT INTO " + table + "_locks AS l"
-          + " (key, session_id, value, token) VALUES (?, ?, ?, nextval('" + table + "_tokens'))"
+      // The per-key advisory lock is taken before nextval, and held until the statement commits. Without it the
+      // token was drawn before the insert waited on a concurrent acquisition of the same key; when that holder
+      // released before this insert went on, it inserted a token lower than the one just granted and released
+      // (the conformance suite's history checker: 815 after 818 on one key, under load).
+      try (PreparedStatement ps = c.prepareStatement("WITH k AS (SELECT pg_advisory_xact_lock(hashtext('" + table
+          + "'), hashtext(?::text))), a AS (INSERT INTO " + table + "_locks AS l"
+          + " (key, session_id, value, token) SELECT ?, ?, ?, nextval('" + table + "_tokens') FROM k"
           + " ON CONFLICT (key) DO UPDATE SET session_id = EXCLUDED.session_id, value = EXCLUDED.value,"
           + " token = EXCLUDED.token WHERE EXISTS (SELECT 1 FROM " + table + "_sessions s"
           + " WHERE s.id = l.session_id AND s.expires_at <= now() FOR SHARE) RETURNING l.key, l.token)"
           + " SELECT a.token, pg_notify('" + table + "', a.key) FROM a")) {
         ps.setString(1, key);
-        ps.setString(2, session);
-        ps.setString(3, value.toJson());
+        ps.setString(2, key);
+        ps.setString(3, session);
+        ps.setString(4, value.toJson());
         try (ResultSet rs = ps.executeQuery()) {
           return rs.next() ? rs.getLong(1) : null;
         }
