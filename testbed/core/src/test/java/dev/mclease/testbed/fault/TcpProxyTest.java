@@ -127,6 +127,30 @@ class TcpProxyTest {
   }
 
   @Test
+  void bytesSentRightAfterALatencyIsRemovedWaitForThoseStillOnTheDelayLine() throws IOException {
+    proxy.latency(Duration.ofMillis(300));
+    try (Socket s = connect()) {
+      OutputStream out = s.getOutputStream();
+      out.write('a');
+      out.flush();
+      await().atMost(Duration.ofSeconds(2)).until(() -> proxy.delayedChunks() == 1);
+      proxy.heal(); // 'a' is still on the delay line: 'b' may not overtake it on the now plain link
+      out.write('b');
+      out.flush();
+      byte[] got = new byte[2];
+      int read = 0;
+      while (read < 2) {
+        int n = s.getInputStream().read(got, read, 2 - read);
+        assertThat(n).isPositive();
+        read += n;
+      }
+      assertThat(new String(got, StandardCharsets.US_ASCII)).isEqualTo("ab");
+      assertThat(roundTrip(s, "plain")).isEqualTo("plain");
+      assertThat(proxy.delayedChunks()).as("the plain link forwards at once").isZero();
+    }
+  }
+
+  @Test
   void dropUpstreamLosesRequestsSilently() throws IOException {
     try (Socket s = connect()) {
       proxy.dropUpstream();
