@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.net.HttpURLConnection;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.UUID;
@@ -51,14 +52,25 @@ final class KubernetesLeaseOutput implements LeaseOutput {
   private final AtomicBoolean schemaOutdatedReported = new AtomicBoolean();
   /** Namespaces where an event was refused with 403: said once each (events are best effort), until one goes in. */
   private final java.util.Set<String> eventsForbidden = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final java.util.concurrent.ExecutorService events = java.util.concurrent.Executors.newSingleThreadExecutor(
-      r -> {
-        Thread t = new Thread(r, "mclease-events");
-        t.setDaemon(true);
-        return t;
-      });
+  private final DelayedEvents events;
+
+  /**
+   * How long an event waits before it is sent. An acquisition's event and its echo were sent in the same
+   * millisecond to the same API server, and a release's event while the new holder's echo was on its way: the
+   * echo is on the path of every handover and cold start, the event on none. 250 ms is past the echo of a
+   * handover on a loaded server (tens of ms, docs/performance.md) and short enough that an operator reading
+   * {@code kubectl get events} after a failover finds it. The event keeps the time of the change it reports.
+   */
+  static final Duration EVENT_DELAY = Duration.ofMillis(250);
+  /** How long closing waits for the events still queued, which it sends at once (the releases of a releaseAll). */
+  static final Duration EVENT_FLUSH = Duration.ofSeconds(1);
 
   KubernetesLeaseOutput(KubernetesClient client, Clock clock, String clusterName) {
+    this(client, clock, clusterName, EVENT_DELAY);
+  }
+
+  KubernetesLeaseOutput(KubernetesClient client, Clock clock, String clusterName, Duration eventDelay) {
+    this.events = new DelayedEvents(eventDelay, EVENT_FLUSH, System::nanoTime);
     this.client = client;
     this.json = client.getKubernetesSerialization();
     this.clock = clock;
@@ -106,23 +118,29 @@ final class KubernetesLeaseOutput implements LeaseOutput {
     }
   }
 
-  /** Events are recorded off the lease's loop, so they never delay a status write. */
+  /**
+   * Events are recorded off the lease's loop, {@link #EVENT_DELAY} after the change, in the order they were
+   * reported, so they never delay a status write or share a server with an echo.
+   */
   @Override
   public void event(String namespace, String name, String type, String reason, String message) {
-    try {
-      events.execute(() -> record(namespace, name, type, reason, message));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    String at = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+    if (!events.submit(() -> record(namespace, name, type, reason, message, at))) {
       LOG.debug("event {} on {}/{} dropped: shutting down", reason, namespace, name);
     }
   }
 
+  /**
+   * Sends the events still waiting for their delay at once — the releases of a {@code releaseAll} just before,
+   * above all — and waits at most {@link #EVENT_FLUSH} for them, so that a shutdown that closes the client next still
+   * records them and one whose API server is unreachable does not hang on them.
+   */
   void close() {
-    events.shutdown();
+    events.close();
   }
 
-  private void record(String namespace, String name, String type, String reason, String message) {
+  private void record(String namespace, String name, String type, String reason, String message, String at) {
     try {
-      String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
       client.v1().events().inNamespace(namespace).resource(new EventBuilder()
           .withNewMetadata().withNamespace(namespace)
           .withName(name + "." + UUID.randomUUID().toString().substring(0, 8)).endMetadata()
@@ -130,7 +148,7 @@ final class KubernetesLeaseOutput implements LeaseOutput {
               + MultiClusterLease.VERSION).withKind(MultiClusterLease.KIND).withNamespace(namespace).withName(name)
               .build())
           .withType(type).withReason(reason).withMessage(message)
-          .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
+          .withFirstTimestamp(at).withLastTimestamp(at).withCount(1)
           .withNewSource().withComponent(component).endSource()
           .withReportingComponent("mclease.dev/election-controller")
           .build()).create();

@@ -12,7 +12,6 @@ import dev.mclease.crd.MultiClusterLeaseSpec;
 import dev.mclease.crd.MultiClusterLeaseStatus;
 import dev.mclease.testbed.cluster.ApiServerCluster;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -214,9 +213,9 @@ class ElectionControllerTest {
     assertThat(cond(st, Conditions.CANDIDATE_ALIVE)).isEqualTo("True/Heartbeating");
     assertThat(store.rawValue(ns + "/lease")).get().asString().contains("\"holder\":\"pod-a\"")
         .contains("\"cluster\":\"east\"");
-    List<Event> events = k.v1().events().inNamespace(ns).list().getItems();
-    assertThat(events).anyMatch(e -> Conditions.REASON_ACQUIRED.equals(e.getReason())
-        && "lease".equals(e.getInvolvedObject().getName()));
+    await("the acquisition's event, sent after the echo").atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(k.v1().events().inNamespace(ns).list().getItems()).anyMatch(e ->
+            Conditions.REASON_ACQUIRED.equals(e.getReason()) && "lease".equals(e.getInvolvedObject().getName())));
   }
 
   @Test

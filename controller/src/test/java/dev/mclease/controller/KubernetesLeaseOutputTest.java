@@ -15,8 +15,11 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
+import io.fabric8.kubernetes.api.model.Event;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -94,5 +97,26 @@ class KubernetesLeaseOutputTest {
         KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(404));
     assertThat(requests).containsExactly("PATCH /gone/status");
     assertThat(cluster.client().resources(MultiClusterLease.class).inNamespace(ns).withName("gone").get()).isNull();
+  }
+
+  @Test
+  void anEventIsSentAfterItsDelayWithTheTimeOfTheChangeAndCloseSendsWhatIsPending() {
+    Instant changed = Instant.parse("2026-03-01T12:00:00Z");
+    KubernetesLeaseOutput delayed = new KubernetesLeaseOutput(counted, Clock.fixed(changed, ZoneOffset.UTC), "east",
+        Duration.ofSeconds(3));
+    delayed.event(ns, "lease", "Normal", "Released", "released the global lock of candidate pod-a");
+    delayed.event(ns, "lease", "Normal", "GlobalLockAcquired", "candidate pod-b acquired the global lock");
+
+    assertThat(cluster.client().v1().events().inNamespace(ns).list().getItems())
+        .as("not sent while an echo could be on its way").isEmpty();
+    delayed.close();
+
+    List<Event> sent = cluster.client().v1().events().inNamespace(ns).list().getItems();
+    assertThat(sent).extracting(Event::getReason).containsExactlyInAnyOrder("Released", "GlobalLockAcquired");
+    assertThat(sent).allSatisfy(e -> {
+      assertThat(e.getFirstTimestamp()).isEqualTo("2026-03-01T12:00:00Z");
+      assertThat(e.getInvolvedObject().getName()).isEqualTo("lease");
+      assertThat(e.getSource().getComponent()).isEqualTo("mclease-controller/east");
+    });
   }
 }
