@@ -48,9 +48,10 @@ final class ApiLatency {
     if (rows == null || rows.size() == 0) {
       return;
     }
-    md.append("## One request on these API servers (nothing else running)\n\n")
+    md.append("## One request on these API servers and the lock store (nothing else running)\n\n")
         .append("The floor under the failover figures: a graceful handover is at least one spec write, one status ")
-        .append("patch, two lock-store writes and three watch deliveries in a row (`ApiLatencyBench`).\n\n")
+        .append("patch, two lock-store writes and three watch deliveries in a row (`ApiLatencyBench`; ")
+        .append("`lockStoreAcquireRelease` is the two lock-store writes together).\n\n")
         .append("| request | samples | p50 (ms) | p90 (ms) | p99 (ms) |\n|---|---:|---:|---:|---:|\n");
     for (JsonNode r : rows) {
       md.append("| ").append(r.path("request").asText()).append(" | ").append(r.path("samples").asLong())
