@@ -42,19 +42,23 @@ class TcpProxyTest {
   }
 
   private static String roundTrip(Socket s, String text) throws IOException {
-    s.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+    s.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
     s.getOutputStream().flush();
-    byte[] buf = new byte[text.length()];
+    return readExactly(s, text.length());
+  }
+
+  private static String readExactly(Socket s, int bytes) throws IOException {
+    byte[] got = new byte[bytes];
     int read = 0;
     InputStream in = s.getInputStream();
-    while (read < buf.length) {
-      int n = in.read(buf, read, buf.length - read);
+    while (read < bytes) {
+      int n = in.read(got, read, bytes - read);
       if (n < 0) {
         throw new IOException("closed after " + read + " bytes");
       }
       read += n;
     }
-    return new String(buf, StandardCharsets.UTF_8);
+    return new String(got, StandardCharsets.US_ASCII);
   }
 
   @Test
@@ -112,15 +116,9 @@ class TcpProxyTest {
         out.flush();
         java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
       }
-      byte[] got = new byte[10];
-      int read = 0;
-      while (read < 10) {
-        int n = s.getInputStream().read(got, read, 10 - read);
-        assertThat(n).isPositive();
-        read += n;
-      }
+      String got = readExactly(s, 10);
       Duration took = Duration.ofNanos(System.nanoTime() - t0);
-      assertThat(new String(got, StandardCharsets.US_ASCII)).isEqualTo("abcdefghij");
+      assertThat(got).isEqualTo("abcdefghij");
       assertThat(took).as("last chunk sent at ~450 ms, back one round trip (800 ms) later")
           .isBetween(Duration.ofMillis(1_200), Duration.ofMillis(3_000));
     }
@@ -128,23 +126,18 @@ class TcpProxyTest {
 
   @Test
   void bytesSentRightAfterALatencyIsRemovedWaitForThoseStillOnTheDelayLine() throws IOException {
-    proxy.latency(Duration.ofMillis(300));
+    proxy.latency(Duration.ofSeconds(1)); // 'a' stays on the upstream delay line for a second, then on the way back
     try (Socket s = connect()) {
+      s.setSoTimeout(5_000);
       OutputStream out = s.getOutputStream();
       out.write('a');
       out.flush();
-      await().atMost(Duration.ofSeconds(2)).until(() -> proxy.delayedChunks() == 1);
-      proxy.heal(); // 'a' is still on the delay line: 'b' may not overtake it on the now plain link
+      await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10))
+          .until(() -> proxy.delayedChunks() == 1);
+      proxy.heal(); // 'a' is still on a delay line: 'b' may not overtake it on the now plain link
       out.write('b');
       out.flush();
-      byte[] got = new byte[2];
-      int read = 0;
-      while (read < 2) {
-        int n = s.getInputStream().read(got, read, 2 - read);
-        assertThat(n).isPositive();
-        read += n;
-      }
-      assertThat(new String(got, StandardCharsets.US_ASCII)).isEqualTo("ab");
+      assertThat(readExactly(s, 2)).isEqualTo("ab");
       assertThat(roundTrip(s, "plain")).isEqualTo("plain");
       assertThat(proxy.delayedChunks()).as("the plain link forwards at once").isZero();
     }
@@ -189,12 +182,7 @@ class TcpProxyTest {
       await().atMost(Duration.ofSeconds(2)).until(() -> echo.bytesReceived() == 8);
       proxy.heal();
       s.setSoTimeout(2_000);
-      byte[] got = new byte[8];
-      int read = 0;
-      while (read < 8) {
-        read += s.getInputStream().read(got, read, 8 - read);
-      }
-      assertThat(new String(got, StandardCharsets.UTF_8)).isEqualTo("heldlate");
+      assertThat(readExactly(s, 8)).isEqualTo("heldlate");
     }
   }
 
