@@ -18,7 +18,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +57,6 @@ public final class TcpProxy implements AutoCloseable {
   private final Set<Link> links = ConcurrentHashMap.newKeySet();
   private final Set<Socket> blackHoled = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final AtomicInteger delayed = new AtomicInteger();
   private volatile boolean partitioned;
   private volatile boolean dropUpstream;
   private volatile boolean dropDownstream;
@@ -164,7 +162,7 @@ public final class TcpProxy implements AutoCloseable {
 
   /** Chunks read and not yet written, held by a latency or a stall (for tests and diagnostics). */
   public int delayedChunks() {
-    return delayed.get();
+    return links.stream().mapToInt(l -> l.upLine.pending() + l.downLine.pending()).sum();
   }
 
   /** Number of connections currently forwarded (for tests and diagnostics). */
@@ -241,6 +239,8 @@ public final class TcpProxy implements AutoCloseable {
     private final Socket client;
     private final Socket upstream = new Socket();
     private final AtomicBoolean done = new AtomicBoolean();
+    private final DelayLine upLine = new DelayLine();
+    private final DelayLine downLine = new DelayLine();
 
     Link(Socket client) {
       this.client = client;
@@ -278,7 +278,7 @@ public final class TcpProxy implements AutoCloseable {
         close();
         return;
       }
-      DelayLine line = new DelayLine();
+      DelayLine line = up ? upLine : downLine;
       Thread writer = new Thread(() -> deliver(line, out, up), Thread.currentThread().getName() + "-write");
       writer.setDaemon(true);
       writer.start();
@@ -300,7 +300,6 @@ public final class TcpProxy implements AutoCloseable {
               continue;
             }
             line.pending++;
-            delayed.incrementAndGet();
           }
           line.chunks.add(new Chunk(System.nanoTime() + latencyNanos, Arrays.copyOf(buf, n)));
         }
@@ -338,7 +337,6 @@ public final class TcpProxy implements AutoCloseable {
           out.flush();
           synchronized (line) {
             line.pending--;
-            delayed.decrementAndGet();
           }
         }
       } catch (IOException e) {
@@ -346,10 +344,6 @@ public final class TcpProxy implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } finally {
-        synchronized (line) {
-          delayed.addAndGet(-line.pending); // what a partition or the link's end discarded
-          line.pending = 0;
-        }
         close();
       }
     }
@@ -366,10 +360,17 @@ public final class TcpProxy implements AutoCloseable {
     }
   }
 
-  /** One direction's queued chunks; {@code pending} (guarded by the line) counts those not yet written. */
+  /**
+   * One direction's queued chunks; {@code pending} counts those not yet written, changed under the line's monitor
+   * (volatile only so that {@link #delayedChunks} reads it without waiting behind a direct write).
+   */
   private static final class DelayLine {
     final BlockingQueue<Chunk> chunks = new LinkedBlockingQueue<>();
-    int pending;
+    volatile int pending;
+
+    int pending() {
+      return pending;
+    }
   }
 
   /** Bytes read at one instant, due for writing at {@code dueNanos}. */
